@@ -1,0 +1,82 @@
+{#- Raw code values mapped to closed sets. Matching is on `text_key` (lower-case, no diacritics, letters and
+    digits only), so spelling, case and punctuation variants meet. Extend the lists here for your data. -#}
+
+{% macro map_codes(column, mapping, missing, otherwise) -%}
+    case
+        when {{ column }} is null then {{ missing }}
+        {%- for code, keys in mapping.items() %}
+        when {{ text_key(column) }} in ('{{ keys | join("', '") }}') then '{{ code }}'
+        {%- endfor %}
+        else {{ otherwise }}
+    end
+{%- endmacro %}
+
+
+{#- Sales channel: store, website, app, zalo, facebook, shopee, lazada, tiktok_shop, phone, other, unknown. -#}
+{% macro map_channel(column) -%}
+    {{ map_codes(column, {
+        'store': ['store', 'cuahang', 'pos', 'offline', 'shop', 'instore', 'retail', 'sieuthi'],
+        'website': ['website', 'web', 'ecommerce', 'online', 'webshop'],
+        'app': ['app', 'mobileapp', 'ungdung', 'ios', 'android'],
+        'zalo': ['zalo', 'zalooa', 'zaloshop'],
+        'facebook': ['facebook', 'fb', 'fanpage', 'messenger', 'facebookshop', 'instagram'],
+        'shopee': ['shopee', 'shopeemall'],
+        'lazada': ['lazada', 'lazmall'],
+        'tiktok_shop': ['tiktokshop', 'tiktok', 'tts'],
+        'phone': ['hotline', 'phone', 'telephone', 'dienthoai', 'callcenter'],
+    }, "'unknown'", "'other'") }}
+{%- endmacro %}
+
+
+{#- Gender: male, female, other, unknown. -#}
+{% macro map_gender(column) -%}
+    {{ map_codes(column, {
+        'male': ['male', 'm', 'nam', 'man', 'ong', 'anh'],
+        'female': ['female', 'f', 'nu', 'woman', 'ba', 'chi'],
+        'other': ['other', 'khac', 'nonbinary', 'x'],
+    }, "'unknown'", "'unknown'") }}
+{%- endmacro %}
+
+
+{#- Order status: completed, cancelled, returned, pending; empty means completed; anything else is null and the
+    row is rejected as unknown_status. -#}
+{% macro map_order_status(column) -%}
+    {{ map_codes(column, {
+        'completed': ['completed', 'complete', 'delivered', 'done', 'success', 'successful', 'paid', 'fulfilled',
+                      'hoanthanh', 'dagiao', 'thanhcong', 'giaothanhcong'],
+        'cancelled': ['cancelled', 'canceled', 'cancel', 'huy', 'dahuy', 'voided', 'failed'],
+        'returned': ['returned', 'refunded', 'return', 'trahang', 'hoantra', 'hoanhang', 'hoantien'],
+        'pending': ['pending', 'processing', 'shipping', 'shipped', 'new', 'confirmed', 'awaiting', 'dangxuly',
+                    'danggiao', 'choxacnhan', 'onhold'],
+    }, "'completed'", "null") }}
+{%- endmacro %}
+
+
+{#- Device: mobile, desktop, tablet, unknown. -#}
+{% macro map_device_type(column) -%}
+    {{ map_codes(column, {
+        'mobile': ['mobile', 'phone', 'smartphone', 'ios', 'android', 'dienthoai', 'iphone'],
+        'desktop': ['desktop', 'pc', 'laptop', 'computer', 'maytinh', 'web'],
+        'tablet': ['tablet', 'ipad', 'maytinhbang'],
+    }, "'unknown'", "'unknown'") }}
+{%- endmacro %}
+
+
+{#- Customer type: business or individual; empty is individual unless a company name is given. -#}
+{% macro map_customer_type(column, company_name_column) -%}
+    case
+        when {{ text_key(column) }} in ('business', 'b2b', 'company', 'doanhnghiep', 'congty', 'corporate')
+            then 'business'
+        when {{ column }} is null and {{ company_name_column }} is not null then 'business'
+        else 'individual'
+    end
+{%- endmacro %}
+
+
+{#- Marketing consent: true, false, or null when not given. -#}
+{% macro map_consent(column) -%}
+    case
+        when {{ text_key(column) }} in ('yes', 'y', 'true', '1', 'co', 'dongy', 'optin') then true
+        when {{ text_key(column) }} in ('no', 'n', 'false', '0', 'khong', 'optout') then false
+    end
+{%- endmacro %}

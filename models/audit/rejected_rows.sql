@@ -1,0 +1,33 @@
+-- Every rejected raw row of every table, with its reason code, the column that failed and the raw value: the
+-- one place to see what the build could not use and why.
+{%- set tables = {
+    'customers': 'customer_id', 'orders': 'order_id', 'order_items': 'order_id',
+    'support_tickets': 'ticket_id', 'referrals': 'referred_customer_id'} %}
+
+with
+
+{% for table_name in tables %}
+rejected_{{ table_name }} as (
+
+    select * from {{ ref('stg_shop__rejected_' ~ table_name) }}
+
+),
+
+{% endfor %}
+unioned as (
+
+    {% for table_name, record_id in tables.items() %}
+    select
+        '{{ table_name }}' as table_name,
+        source_row_number,
+        cast({{ record_id }} as varchar) as record_id,
+        rejection_reason,
+        rejected_column,
+        rejected_value
+    from rejected_{{ table_name }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+)
+
+select * from unioned

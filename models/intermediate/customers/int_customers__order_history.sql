@@ -1,0 +1,147 @@
+-- One row per customer: what they bought up to the as-of date. Counts and dates are over completed orders
+-- (a fully refunded order is not completed); net revenue is over completed and returned orders.
+-- Gaps between orders are measured between distinct purchase days.
+with
+
+customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders__valued') }}
+
+),
+
+order_items as (
+
+    select * from {{ ref('stg_shop__order_items') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date') }}
+
+),
+
+order_totals as (
+
+    select
+        customer_id,
+        count(*) filter (where is_completed) as completed_order_count,
+        count(distinct ordered_date) filter (where is_completed) as purchase_day_count,
+        count(*) filter (where is_completed and is_discounted) as discounted_order_count,
+        count(*) filter (where is_revenue_order) as revenue_order_count,
+        count(*) filter (where is_returned) as returned_order_count,
+        min(ordered_date) filter (where is_completed) as first_order_date,
+        max(ordered_date) filter (where is_completed) as last_order_date,
+        min(ordered_date) as first_any_order_date,
+        sum(net_amount) as net_revenue,
+        sum(net_amount) filter (
+            where days_before_as_of <= {{ var('net_revenue_window_days') }}
+        ) as net_revenue_last_365d
+    from orders
+    group by customer_id
+
+),
+
+purchase_days as (
+
+    select distinct
+        customer_id,
+        ordered_date
+    from orders
+    where is_completed
+
+),
+
+purchase_gaps as (
+
+    select
+        customer_id,
+        {{ dbt.datediff(
+            'lag(ordered_date) over (partition by customer_id order by ordered_date)', 'ordered_date', 'day'
+        ) }} as gap_days
+    from purchase_days
+
+),
+
+median_gaps as (
+
+    select
+        customer_id,
+        median(gap_days) as median_days_between_orders
+    from purchase_gaps
+    where gap_days is not null
+    group by customer_id
+
+),
+
+category_quantities as (
+
+    select
+        orders.customer_id,
+        order_items.category,
+        sum(coalesce(order_items.quantity, 1)) as quantity
+    from order_items
+    inner join orders
+        on order_items.order_id = orders.order_id
+    where orders.is_completed and order_items.category is not null
+    group by orders.customer_id, order_items.category
+
+),
+
+favourite_categories as (
+
+    select
+        customer_id,
+        category as favourite_category
+    from category_quantities
+    qualify row_number() over (partition by customer_id order by quantity desc, category) = 1
+
+),
+
+history as (
+
+    select
+        customers.customer_id,
+        favourite_categories.favourite_category,
+        coalesce(order_totals.completed_order_count, 0) as completed_order_count,
+        coalesce(order_totals.purchase_day_count, 0) as purchase_day_count,
+        coalesce(order_totals.discounted_order_count, 0) as discounted_order_count,
+        coalesce(order_totals.net_revenue, 0) as net_revenue,
+        coalesce(order_totals.net_revenue_last_365d, 0) as net_revenue_last_365d,
+        cast(
+            round(order_totals.net_revenue / nullif(order_totals.completed_order_count, 0), 2) as decimal(18, 2)
+        ) as average_order_value,
+        {{ dbt.datediff('order_totals.last_order_date', 'as_of.as_of_date', 'day') }} as recency_days,
+        {{ dbt.datediff('order_totals.first_order_date', 'as_of.as_of_date', 'day') }} as tenure_days,
+        round(
+            {{ dbt.datediff('order_totals.first_order_date', 'order_totals.last_order_date', 'day') }}
+            / nullif(order_totals.purchase_day_count - 1, 0), 1
+        ) as average_days_between_orders,
+        median_gaps.median_days_between_orders,
+        round(order_totals.returned_order_count / nullif(order_totals.revenue_order_count, 0), 4) as return_rate,
+        round(
+            order_totals.discounted_order_count / nullif(order_totals.completed_order_count, 0), 4
+        ) as discount_order_share,
+        order_totals.first_order_date,
+        order_totals.last_order_date,
+        -- a customer who ordered before signing up (a store buyer who created an account later) counts
+        -- from the first order
+        least(customers.signup_date, order_totals.first_any_order_date) as effective_signup_date
+    from customers
+    cross join as_of
+    left join order_totals
+        on customers.customer_id = order_totals.customer_id
+    left join median_gaps
+        on customers.customer_id = median_gaps.customer_id
+    left join favourite_categories
+        on customers.customer_id = favourite_categories.customer_id
+
+)
+
+select * from history

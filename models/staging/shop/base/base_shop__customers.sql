@@ -1,0 +1,126 @@
+-- Every raw customer row, typed and cleaned, with the reason it cannot be used (null when it can).
+-- Checks run in order and the first that fails names the row's reason; duplicates are judged only among
+-- rows that passed the row checks, so that a bad copy never makes a good one "conflicting".
+{%- set checks = [
+    {'when': 'customer_id is null', 'reason': 'missing_id', 'column': 'customer_id', 'value': 'customer_id'},
+    {'when': 'signup_at_text is null', 'reason': 'missing_required_value', 'column': 'signup_at', 'value': 'signup_at_text'},
+    {'when': 'signup_at is null', 'reason': 'unparseable_value', 'column': 'signup_at', 'value': 'signup_at_text'},
+    {'when': 'birth_date_text is not null and birth_date is null', 'reason': 'unparseable_value', 'column': 'birth_date', 'value': 'birth_date_text'},
+    {'when': "signup_at < cast('" ~ var('earliest_valid_date') ~ "' as date)", 'reason': 'date_before_earliest_valid', 'column': 'signup_at', 'value': 'signup_at_text'},
+    {'when': 'cast(signup_at as date) > ' ~ build_date(), 'reason': 'date_in_future', 'column': 'signup_at', 'value': 'signup_at_text'},
+] %}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'customers') }}
+
+),
+
+cleaned as (
+
+    select
+        _source_row_number as source_row_number,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('full_name') }} as full_name,
+        {{ clean_text('email') }} as email_text,
+        {{ clean_text('phone') }} as phone_text,
+        {{ clean_text('gender') }} as gender_text,
+        {{ clean_text('birth_date') }} as birth_date_text,
+        {{ clean_text('signup_at') }} as signup_at_text,
+        {{ clean_text('province') }} as province_text,
+        {{ clean_text('customer_type') }} as customer_type_text,
+        {{ clean_text('company_name') }} as company_name,
+        {{ clean_text('tags') }} as tags_text,
+        {{ clean_text('acquisition_channel') }} as acquisition_channel_text,
+        {{ clean_text('marketing_consent') }} as marketing_consent_text
+    from source
+
+),
+
+typed as (
+
+    select
+        *,
+        {{ parse_timestamp('signup_at_text') }} as signup_at,
+        {{ parse_date('birth_date_text') }} as birth_date
+    from cleaned
+
+),
+
+row_checked as (
+
+    select
+        *,
+        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
+        {{ first_failed_check(checks, 'column') }} as rejected_column,
+        {{ first_failed_check(checks, 'value') }} as rejected_value
+    from typed
+
+),
+
+duplicates_flagged as (
+
+    select
+        *,
+        -- later copies of an identical row are duplicates; one copy is kept
+        row_number() over (
+            partition by
+                row_rejection_reason, customer_id, full_name, email_text, phone_text, gender_text,
+                birth_date_text, signup_at_text, province_text, customer_type_text, company_name, tags_text,
+                acquisition_channel_text, marketing_consent_text
+            order by source_row_number
+        ) as copy_number,
+        -- an id whose rows are not all identical is ambiguous: none of its rows is used
+        count(*) over (partition by row_rejection_reason, customer_id) as rows_with_id,
+        count(*) over (
+            partition by
+                row_rejection_reason, customer_id, full_name, email_text, phone_text, gender_text,
+                birth_date_text, signup_at_text, province_text, customer_type_text, company_name, tags_text,
+                acquisition_channel_text, marketing_consent_text
+        ) as identical_rows
+    from row_checked
+
+),
+
+final as (
+
+    select
+        source_row_number,
+        customer_id,
+        full_name,
+        case when email_text like '%_@_%._%' then lower(email_text) end as email,
+        {{ normalize_vn_phone('phone_text') }} as phone,
+        {{ map_gender('gender_text') }} as gender,
+        province_text as province_name,
+        {{ province_key('province_text') }} as province_key,
+        {{ map_customer_type('customer_type_text', 'company_name') }} as customer_type,
+        company_name,
+        -- tags: lower-case, trimmed, empty entries dropped, kept in their original order
+        nullif(trim(regexp_replace(regexp_replace(lower(tags_text), '\s*;\s*', ';', 'g'), ';+', ';', 'g'), '; '), '')
+            as tags,
+        acquisition_channel_text,
+        {{ map_channel('acquisition_channel_text') }} as acquisition_channel,
+        {{ map_consent('marketing_consent_text') }} as has_marketing_consent,
+        birth_date,
+        cast(signup_at as date) as signup_date,
+        signup_at,
+        case
+            when row_rejection_reason is not null then row_rejection_reason
+            when copy_number > 1 then 'duplicate_row'
+            when rows_with_id > identical_rows then 'conflicting_duplicate'
+        end as rejection_reason,
+        case
+            when row_rejection_reason is not null then rejected_column
+            when copy_number > 1 or rows_with_id > identical_rows then 'customer_id'
+        end as rejected_column,
+        case
+            when row_rejection_reason is not null then rejected_value
+            when copy_number > 1 or rows_with_id > identical_rows then customer_id
+        end as rejected_value
+    from duplicates_flagged
+
+)
+
+select * from final

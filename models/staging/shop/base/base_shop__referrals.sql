@@ -1,0 +1,107 @@
+-- Every raw referral row, typed, with the reason it cannot be used (null when it can). A customer is referred
+-- at most once: two different referrals of the same customer are ambiguous and neither is used.
+{%- set checks = [
+    {'when': 'referrer_customer_id is null', 'reason': 'missing_id', 'column': 'referrer_customer_id', 'value': 'referrer_customer_id'},
+    {'when': 'referred_customer_id is null', 'reason': 'missing_id', 'column': 'referred_customer_id', 'value': 'referred_customer_id'},
+    {'when': 'referred_at_text is not null and referred_at is null', 'reason': 'unparseable_value', 'column': 'referred_at', 'value': 'referred_at_text'},
+    {'when': 'referrer_customer_id = referred_customer_id', 'reason': 'self_referral', 'column': 'referred_customer_id', 'value': 'referred_customer_id'},
+    {'when': "referred_at < cast('" ~ var('earliest_valid_date') ~ "' as date)", 'reason': 'date_before_earliest_valid', 'column': 'referred_at', 'value': 'referred_at_text'},
+    {'when': 'cast(referred_at as date) > ' ~ build_date(), 'reason': 'date_in_future', 'column': 'referred_at', 'value': 'referred_at_text'},
+] %}
+{%- set raw_columns = ['referrer_customer_id', 'referred_customer_id', 'referred_at_text'] %}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'referrals') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+cleaned as (
+
+    select
+        _source_row_number as source_row_number,
+        {{ clean_text('referrer_customer_id') }} as referrer_customer_id,
+        {{ clean_text('referred_customer_id') }} as referred_customer_id,
+        {{ clean_text('referred_at') }} as referred_at_text
+    from source
+
+),
+
+typed as (
+
+    select
+        *,
+        {{ parse_timestamp('referred_at_text') }} as referred_at
+    from cleaned
+
+),
+
+row_checked as (
+
+    select
+        *,
+        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
+        {{ first_failed_check(checks, 'column') }} as rejected_column,
+        {{ first_failed_check(checks, 'value') }} as rejected_value
+    from typed
+
+),
+
+duplicates_flagged as (
+
+    select
+        *,
+        row_number() over (
+            partition by row_rejection_reason, {{ raw_columns | join(', ') }} order by source_row_number
+        ) as copy_number,
+        count(*) over (partition by row_rejection_reason, referred_customer_id) as rows_with_id,
+        count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }}) as identical_rows
+    from row_checked
+
+),
+
+final as (
+
+    select
+        duplicates_flagged.source_row_number,
+        duplicates_flagged.referrer_customer_id,
+        duplicates_flagged.referred_customer_id,
+        duplicates_flagged.referred_at,
+        case
+            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.row_rejection_reason
+            when duplicates_flagged.copy_number > 1 then 'duplicate_row'
+            when duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows then 'conflicting_duplicate'
+            when referrers.customer_id is null or referred.customer_id is null then 'unknown_customer'
+        end as rejection_reason,
+        case
+            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_column
+            when duplicates_flagged.copy_number > 1
+                or duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows then 'referred_customer_id'
+            when referrers.customer_id is null then 'referrer_customer_id'
+            when referred.customer_id is null then 'referred_customer_id'
+        end as rejected_column,
+        case
+            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_value
+            when duplicates_flagged.copy_number > 1
+                or duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows
+                then duplicates_flagged.referred_customer_id
+            when referrers.customer_id is null then duplicates_flagged.referrer_customer_id
+            when referred.customer_id is null then duplicates_flagged.referred_customer_id
+        end as rejected_value
+    from duplicates_flagged
+    left join customers as referrers
+        on duplicates_flagged.referrer_customer_id = referrers.customer_id
+    left join customers as referred
+        on duplicates_flagged.referred_customer_id = referred.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,115 @@
+-- Every raw support-ticket row, typed, with the reason it cannot be used (null when it can).
+{%- set checks = [
+    {'when': 'ticket_id is null', 'reason': 'missing_id', 'column': 'ticket_id', 'value': 'ticket_id'},
+    {'when': 'customer_id is null', 'reason': 'missing_id', 'column': 'customer_id', 'value': 'customer_id'},
+    {'when': 'opened_at_text is not null and opened_at is null', 'reason': 'unparseable_value', 'column': 'opened_at', 'value': 'opened_at_text'},
+    {'when': 'resolved_at_text is not null and resolved_at is null', 'reason': 'unparseable_value', 'column': 'resolved_at', 'value': 'resolved_at_text'},
+    {'when': 'csat_score_text is not null and csat_score is null', 'reason': 'unparseable_value', 'column': 'csat_score', 'value': 'csat_score_text'},
+    {'when': "opened_at < cast('" ~ var('earliest_valid_date') ~ "' as date)", 'reason': 'date_before_earliest_valid', 'column': 'opened_at', 'value': 'opened_at_text'},
+    {'when': 'cast(opened_at as date) > ' ~ build_date(), 'reason': 'date_in_future', 'column': 'opened_at', 'value': 'opened_at_text'},
+] %}
+{%- set raw_columns = ['ticket_id', 'customer_id', 'opened_at_text', 'ticket_type_text', 'resolved_at_text', 'csat_score_text'] %}
+
+with
+
+source as (
+
+    select * from {{ source('shop', 'support_tickets') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+cleaned as (
+
+    select
+        _source_row_number as source_row_number,
+        {{ clean_text('ticket_id') }} as ticket_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('opened_at') }} as opened_at_text,
+        {{ clean_text('ticket_type') }} as ticket_type_text,
+        {{ clean_text('resolved_at') }} as resolved_at_text,
+        {{ clean_text('csat_score') }} as csat_score_text
+    from source
+
+),
+
+typed as (
+
+    select
+        *,
+        {{ parse_timestamp('opened_at_text') }} as opened_at,
+        {{ parse_timestamp('resolved_at_text') }} as resolved_at,
+        {{ parse_integer('csat_score_text') }} as csat_score
+    from cleaned
+
+),
+
+row_checked as (
+
+    select
+        *,
+        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
+        {{ first_failed_check(checks, 'column') }} as rejected_column,
+        {{ first_failed_check(checks, 'value') }} as rejected_value
+    from typed
+
+),
+
+duplicates_flagged as (
+
+    select
+        *,
+        row_number() over (
+            partition by row_rejection_reason, {{ raw_columns | join(', ') }} order by source_row_number
+        ) as copy_number,
+        count(*) over (partition by row_rejection_reason, ticket_id) as rows_with_id,
+        count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }}) as identical_rows
+    from row_checked
+
+),
+
+final as (
+
+    select
+        duplicates_flagged.source_row_number,
+        duplicates_flagged.ticket_id,
+        duplicates_flagged.customer_id,
+        case
+            when {{ text_key('duplicates_flagged.ticket_type_text') }} in ('complaint', 'khieunai', 'phannan')
+                then 'complaint'
+            else coalesce(lower(duplicates_flagged.ticket_type_text), 'unknown')
+        end as ticket_type,
+        duplicates_flagged.csat_score,
+        duplicates_flagged.opened_at,
+        duplicates_flagged.resolved_at,
+        case
+            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.row_rejection_reason
+            when duplicates_flagged.copy_number > 1 then 'duplicate_row'
+            when duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows then 'conflicting_duplicate'
+            when customers.customer_id is null then 'unknown_customer'
+        end as rejection_reason,
+        case
+            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_column
+            when duplicates_flagged.copy_number > 1
+                or duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows then 'ticket_id'
+            when customers.customer_id is null then 'customer_id'
+        end as rejected_column,
+        case
+            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_value
+            when duplicates_flagged.copy_number > 1
+                or duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows
+                then duplicates_flagged.ticket_id
+            when customers.customer_id is null then duplicates_flagged.customer_id
+        end as rejected_value
+    from duplicates_flagged
+    left join customers
+        on duplicates_flagged.customer_id = customers.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,18 @@
+-- The customers rows that passed every check in base_shop__customers (see stg_shop__rejected_customers for the rest).
+with
+
+base as (
+
+    select * from {{ ref('base_shop__customers') }}
+
+),
+
+kept as (
+
+    select * exclude (rejection_reason, rejected_column, rejected_value)
+    from base
+    where rejection_reason is null
+
+)
+
+select * from kept

@@ -1,0 +1,18 @@
+-- The order_items rows that passed every check in base_shop__order_items (see stg_shop__rejected_order_items for the rest).
+with
+
+base as (
+
+    select * from {{ ref('base_shop__order_items') }}
+
+),
+
+kept as (
+
+    select * exclude (rejection_reason, rejected_column, rejected_value)
+    from base
+    where rejection_reason is null
+
+)
+
+select * from kept

@@ -1,0 +1,18 @@
+-- The referrals rows that passed every check in base_shop__referrals (see stg_shop__rejected_referrals for the rest).
+with
+
+base as (
+
+    select * from {{ ref('base_shop__referrals') }}
+
+),
+
+kept as (
+
+    select * exclude (rejection_reason, rejected_column, rejected_value)
+    from base
+    where rejection_reason is null
+
+)
+
+select * from kept

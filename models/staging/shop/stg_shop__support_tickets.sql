@@ -1,0 +1,18 @@
+-- The support_tickets rows that passed every check in base_shop__support_tickets (see stg_shop__rejected_support_tickets for the rest).
+with
+
+base as (
+
+    select * from {{ ref('base_shop__support_tickets') }}
+
+),
+
+kept as (
+
+    select * exclude (rejection_reason, rejected_column, rejected_value)
+    from base
+    where rejection_reason is null
+
+)
+
+select * from kept
