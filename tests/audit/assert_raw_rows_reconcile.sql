@@ -1,0 +1,5 @@
+-- Nothing is dropped silently: for every raw table, raw rows = staged rows + rejected rows.
+-- Raw rows are counted from the raw source itself, not from the base models.
+select *
+from {{ ref('raw_row_reconciliation') }}
+where raw_rows <> staged_rows + rejected_rows
