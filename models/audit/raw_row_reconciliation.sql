@@ -5,38 +5,38 @@
 with
 
 {% for table_name in tables %}
-raw_{{ table_name }} as (
+    raw_{{ table_name }} as (
 
-    select count(*) as row_count from {{ source('shop', table_name) }}
+        select count(*) as row_count from {{ source('shop', table_name) }}
 
-),
+    ),
 
-staged_{{ table_name }} as (
+    staged_{{ table_name }} as (
 
-    select count(*) as row_count from {{ ref('stg_shop__' ~ table_name) }}
+        select count(*) as row_count from {{ ref('stg_shop__' ~ table_name) }}
 
-),
+    ),
 
-rejected_{{ table_name }} as (
+    rejected_{{ table_name }} as (
 
-    select count(*) as row_count from {{ ref('stg_shop__rejected_' ~ table_name) }}
+        select count(*) as row_count from {{ ref('stg_shop__rejected_' ~ table_name) }}
 
-),
+    ),
 
 {% endfor %}
 reconciled as (
 
     {% for table_name in tables %}
-    select
-        '{{ table_name }}' as table_name,
-        raw_{{ table_name }}.row_count as raw_rows,
-        staged_{{ table_name }}.row_count as staged_rows,
-        rejected_{{ table_name }}.row_count as rejected_rows,
-        round(rejected_{{ table_name }}.row_count / nullif(raw_{{ table_name }}.row_count, 0), 4) as rejected_share
-    from raw_{{ table_name }}
-    cross join staged_{{ table_name }}
-    cross join rejected_{{ table_name }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ table_name }}' as table_name,
+            raw_{{ table_name }}.row_count as raw_rows,
+            staged_{{ table_name }}.row_count as staged_rows,
+            rejected_{{ table_name }}.row_count as rejected_rows,
+            round(rejected_{{ table_name }}.row_count / nullif(raw_{{ table_name }}.row_count, 0), 4) as rejected_share
+        from raw_{{ table_name }}
+        cross join staged_{{ table_name }}
+        cross join rejected_{{ table_name }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 )

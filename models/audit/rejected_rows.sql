@@ -7,25 +7,25 @@
 with
 
 {% for table_name in tables %}
-rejected_{{ table_name }} as (
+    rejected_{{ table_name }} as (
 
-    select * from {{ ref('stg_shop__rejected_' ~ table_name) }}
+        select * from {{ ref('stg_shop__rejected_' ~ table_name) }}
 
-),
+    ),
 
 {% endfor %}
 unioned as (
 
     {% for table_name, record_id in tables.items() %}
-    select
-        '{{ table_name }}' as table_name,
-        source_row_number,
-        cast({{ record_id }} as varchar) as record_id,
-        rejection_reason,
-        rejected_column,
-        rejected_value
-    from rejected_{{ table_name }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ table_name }}' as table_name,
+            source_row_number,
+            cast({{ record_id }} as varchar) as record_id,
+            rejection_reason,
+            rejected_column,
+            rejected_value
+        from rejected_{{ table_name }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 )

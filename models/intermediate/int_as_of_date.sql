@@ -32,7 +32,7 @@ resolved as (
         {%- if var('as_of_date') %}
         cast('{{ var("as_of_date") }}' as date) as as_of_date
         {%- else %}
-        coalesce(newest_order.newest_order_date, newest_signup.newest_signup_date) as as_of_date
+            coalesce(newest_order.newest_order_date, newest_signup.newest_signup_date) as as_of_date
         {%- endif %}
     from newest_order
     cross join newest_signup

@@ -1,13 +1,14 @@
--- customer_segments has exactly one row per kept customer who had signed up (or ordered) by the as-of date:
--- none missing, none extra.
+-- customer_segments has exactly one row per kept customer who had signed up (or ordered: int_orders__valued holds
+-- only orders up to the as-of date) by the as-of date: none missing, none extra.
 with
 
 eligible as (
 
-    select order_history.customer_id
-    from {{ ref('int_customers__order_history') }} as order_history
+    select customers.customer_id
+    from {{ ref('stg_shop__customers') }} as customers
     cross join {{ ref('int_as_of_date') }} as as_of
-    where order_history.effective_signup_date <= as_of.as_of_date
+    where customers.signup_date <= as_of.as_of_date
+        or customers.customer_id in (select orders.customer_id from {{ ref('int_orders__valued') }} as orders)
 
 ),
 
@@ -19,15 +20,21 @@ mart as (
 
 missing as (
 
-    select customer_id, 'missing from mart' as problem from eligible
-    where customer_id not in (select customer_id from mart)
+    select
+        eligible.customer_id,
+        'missing from mart' as problem
+    from eligible
+    where eligible.customer_id not in (select mart.customer_id from mart)
 
 ),
 
 extra as (
 
-    select customer_id, 'not eligible' as problem from mart
-    where customer_id not in (select customer_id from eligible)
+    select
+        mart.customer_id,
+        'not eligible' as problem
+    from mart
+    where mart.customer_id not in (select eligible.customer_id from eligible)
 
 )
 

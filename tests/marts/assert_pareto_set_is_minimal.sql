@@ -32,26 +32,22 @@ last_member as (
 
 violations as (
 
-    select
-        'share not reached' as problem
+    select 'share not reached' as problem
     from totals
     where totals.total_revenue > 0
         and totals.pareto_revenue < {{ var('pareto_revenue_share') }} * totals.total_revenue
     union all
-    select
-        'not minimal' as problem
+    select 'not minimal' as problem
     from totals
     cross join last_member
     where totals.pareto_revenue - last_member.last_member_revenue
         >= {{ var('pareto_revenue_share') }} * totals.total_revenue
     union all
-    select
-        'not a top set' as problem
+    select 'not a top set' as problem
     from totals
     where totals.first_outside_rank < totals.last_pareto_rank
     union all
-    select
-        'revenue ranks not 1..n' as problem
+    select 'revenue ranks not 1..n' as problem
     from mart
     having count(distinct revenue_rank) <> count(*) or max(revenue_rank) <> count(*)
 

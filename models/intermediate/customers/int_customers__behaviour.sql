@@ -11,7 +11,8 @@ orders as (
 
 completed_orders as (
 
-    select * from orders where is_completed
+    select * from orders
+    where is_completed
 
 ),
 
@@ -46,8 +47,8 @@ preferred_device as (
         device_type as preferred_device_type
     from device_counts
     qualify row_number() over (
-        partition by customer_id order by order_count desc, last_ordered_at desc, device_type
-    ) = 1
+            partition by customer_id order by order_count desc, last_ordered_at desc, device_type asc
+        ) = 1
 
 ),
 

@@ -17,7 +17,8 @@ orders as (
 
 completed_orders as (
 
-    select * from orders where is_completed
+    select * from orders
+    where is_completed
 
 ),
 
@@ -40,8 +41,8 @@ preferred as (
         channel as preferred_channel
     from channel_counts
     qualify row_number() over (
-        partition by customer_id order by order_count desc, last_ordered_at desc, channel
-    ) = 1
+            partition by customer_id order by order_count desc, last_ordered_at desc, channel asc
+        ) = 1
 
 ),
 

@@ -105,15 +105,20 @@ segmented as (
                 then 'first order ' || tenure_days || ' days ago <= ' || {{ var('new_within_days') }}
             when is_at_risk_rule
                 then 'last order ' || recency_days || ' days ago > ' || {{ var('at_risk_gap_multiplier') }}
-                || ' x usual gap of ' || round(expected_gap_days, 1) || ' days and > '
-                || {{ var('at_risk_min_days') }}
+                    || ' x usual gap of ' || round(expected_gap_days, 1) || ' days and > '
+                    || {{ var('at_risk_min_days') }}
             when is_vip_rule
-                then 'net revenue ' || net_revenue || ' in the top {{ (var('vip_top_share') * 100) | round(2) }}% of customers not lost'
+                then 'net revenue '
+                    || net_revenue
+                    || ' in the top {{ (var('vip_top_share') * 100) | round(2) }}% of customers not lost'
             when is_loyal_rule
                 then completed_order_count || ' completed orders >= ' || {{ var('loyal_min_orders') }}
-                || ' and last order ' || recency_days || ' days ago <= ' || {{ var('loyal_within_days') }}
+                    || ' and last order ' || recency_days || ' days ago <= ' || {{ var('loyal_within_days') }}
             when is_price_hunter_rule
-                then discounted_order_count || ' of ' || completed_order_count || ' orders discounted >= {{ (var('price_hunter_min_discount_share') * 100) | round(2) }}%'
+                then discounted_order_count
+                    || ' of '
+                    || completed_order_count
+                    || ' orders discounted >= {{ (var('price_hunter_min_discount_share') * 100) | round(2) }}%'
             else 'no other rule holds'
         end as segment_reason,
         is_vip_rule as is_vip,

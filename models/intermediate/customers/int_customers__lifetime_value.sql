@@ -17,9 +17,9 @@ ranked as (
         net_revenue,
         sum(net_revenue) over () as total_net_revenue,
         coalesce(sum(net_revenue) over (
-            order by net_revenue desc, customer_id rows between unbounded preceding and 1 preceding
+            order by net_revenue desc, customer_id asc rows between unbounded preceding and 1 preceding
         ), 0) as revenue_ranked_above,
-        row_number() over (order by net_revenue desc, customer_id) as revenue_rank
+        row_number() over (order by net_revenue desc, customer_id asc) as revenue_rank
     from order_history
 
 ),

@@ -1,4 +1,4 @@
--- One row per customer: what they bought up to the as-of date. Counts and dates are over completed orders
+-- One row per customer who had signed up (or ordered) by the as-of date: what they bought up to that date. Counts and dates are over completed orders
 -- (a fully refunded order is not completed); net revenue is over completed and returned orders.
 -- Gaps between orders are measured between distinct purchase days.
 with
@@ -100,7 +100,7 @@ favourite_categories as (
         customer_id,
         category as favourite_category
     from category_quantities
-    qualify row_number() over (partition by customer_id order by quantity desc, category) = 1
+    qualify row_number() over (partition by customer_id order by quantity desc, category asc) = 1
 
 ),
 
@@ -117,8 +117,12 @@ history as (
         cast(
             round(order_totals.net_revenue / nullif(order_totals.completed_order_count, 0), 2) as decimal(18, 2)
         ) as average_order_value,
-        {{ dbt.datediff('order_totals.last_order_date', 'as_of.as_of_date', 'day') }} as recency_days,
-        {{ dbt.datediff('order_totals.first_order_date', 'as_of.as_of_date', 'day') }} as tenure_days,
+        {{ dbt.datediff(
+            'order_totals.last_order_date', 'as_of.as_of_date', 'day'
+        ) }} as recency_days,
+        {{ dbt.datediff(
+            'order_totals.first_order_date', 'as_of.as_of_date', 'day'
+        ) }} as tenure_days,
         round(
             {{ dbt.datediff('order_totals.first_order_date', 'order_totals.last_order_date', 'day') }}
             / nullif(order_totals.purchase_day_count - 1, 0), 1
@@ -141,6 +145,7 @@ history as (
         on customers.customer_id = median_gaps.customer_id
     left join favourite_categories
         on customers.customer_id = favourite_categories.customer_id
+    where least(customers.signup_date, order_totals.first_any_order_date) <= as_of.as_of_date
 
 )
 

@@ -49,8 +49,8 @@ most_shipped as (
         province as most_shipped_province
     from ship_provinces
     qualify row_number() over (
-        partition by customer_id order by order_count desc, last_ordered_at desc, province
-    ) = 1
+            partition by customer_id order by order_count desc, last_ordered_at desc, province asc
+        ) = 1
 
 ),
 

@@ -63,7 +63,7 @@ named as (
     from scored
     left join rfm_segment_map
         on scored.r_score = rfm_segment_map.r_score
-        and scored.f_score = rfm_segment_map.f_score
+            and scored.f_score = rfm_segment_map.f_score
 
 )
 

@@ -27,7 +27,9 @@ in_scope as (
     select
         orders.*,
         as_of.as_of_date,
-        {{ dbt.datediff('orders.ordered_date', 'as_of.as_of_date', 'day') }} as days_before_as_of,
+        {{ dbt.datediff(
+            'orders.ordered_date', 'as_of.as_of_date', 'day'
+        ) }} as days_before_as_of,
         orders.gross_amount - orders.discount_amount as amount_after_discount,
         orders.order_status in ('completed', 'returned') as is_revenue_order
     from orders
@@ -55,8 +57,8 @@ tet_season_orders as (
     from refunds
     inner join tet_dates
         on refunds.ordered_date
-        between {{ dbt.dateadd('day', -var('tet_season_days_before'), 'tet_dates.tet_date') }}
-        and {{ dbt.dateadd('day', var('tet_season_days_after'), 'tet_dates.tet_date') }}
+            between {{ dbt.dateadd('day', -var('tet_season_days_before'), 'tet_dates.tet_date') }}
+            and {{ dbt.dateadd('day', var('tet_season_days_after'), 'tet_dates.tet_date') }}
 
 ),
 

@@ -1,4 +1,5 @@
--- The customers rows that passed every check in base_shop__customers (see stg_shop__rejected_customers for the rest).
+-- The customers rows that passed every check in base_shop__customers;
+-- stg_shop__rejected_customers holds the rest.
 with
 
 base as (

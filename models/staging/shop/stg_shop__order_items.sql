@@ -1,4 +1,5 @@
--- The order_items rows that passed every check in base_shop__order_items (see stg_shop__rejected_order_items for the rest).
+-- The order_items rows that passed every check in base_shop__order_items;
+-- stg_shop__rejected_order_items holds the rest.
 with
 
 base as (

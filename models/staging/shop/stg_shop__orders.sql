@@ -1,4 +1,5 @@
--- The orders rows that passed every check in base_shop__orders (see stg_shop__rejected_orders for the rest).
+-- The orders rows that passed every check in base_shop__orders;
+-- stg_shop__rejected_orders holds the rest.
 with
 
 base as (

@@ -1,4 +1,5 @@
--- The referrals rows that passed every check in base_shop__referrals (see stg_shop__rejected_referrals for the rest).
+-- The referrals rows that passed every check in base_shop__referrals;
+-- stg_shop__rejected_referrals holds the rest.
 with
 
 base as (

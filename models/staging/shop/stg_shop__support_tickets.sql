@@ -1,4 +1,5 @@
--- The support_tickets rows that passed every check in base_shop__support_tickets (see stg_shop__rejected_support_tickets for the rest).
+-- The support_tickets rows that passed every check in base_shop__support_tickets;
+-- stg_shop__rejected_support_tickets holds the rest.
 with
 
 base as (

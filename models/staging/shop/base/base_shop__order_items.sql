@@ -8,7 +8,8 @@
     {'when': 'quantity < 0', 'reason': 'negative_amount', 'column': 'quantity', 'value': 'quantity_text'},
     {'when': 'unit_price < 0', 'reason': 'negative_amount', 'column': 'unit_price', 'value': 'unit_price_text'},
 ] %}
-{%- set raw_columns = ['order_id', 'line_number_text', 'product_id', 'category_text', 'quantity_text', 'unit_price_text'] %}
+{%- set raw_columns = [
+    'order_id', 'line_number_text', 'product_id', 'category_text', 'quantity_text', 'unit_price_text'] %}
 
 with
 

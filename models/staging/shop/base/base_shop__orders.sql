@@ -68,7 +68,7 @@ typed as (
         {{ parse_timestamp('ordered_at_text') }} as ordered_at,
         {{ parse_timestamp('updated_at_text') }} as updated_at,
         {%- for column in amount_columns %}
-        {{ parse_amount(column ~ '_text') }} as {{ column }},
+            {{ parse_amount(column ~ '_text') }} as {{ column }},
         {%- endfor %}
         {{ map_order_status('status_text') }} as order_status
     from cleaned

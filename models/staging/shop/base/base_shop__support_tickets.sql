@@ -8,7 +8,8 @@
     {'when': "opened_at < cast('" ~ var('earliest_valid_date') ~ "' as date)", 'reason': 'date_before_earliest_valid', 'column': 'opened_at', 'value': 'opened_at_text'},
     {'when': 'cast(opened_at as date) > ' ~ build_date(), 'reason': 'date_in_future', 'column': 'opened_at', 'value': 'opened_at_text'},
 ] %}
-{%- set raw_columns = ['ticket_id', 'customer_id', 'opened_at_text', 'ticket_type_text', 'resolved_at_text', 'csat_score_text'] %}
+{%- set raw_columns = [
+    'ticket_id', 'customer_id', 'opened_at_text', 'ticket_type_text', 'resolved_at_text', 'csat_score_text'] %}
 
 with
 

@@ -1,0 +1,75 @@
+"""Shared helpers: run the real `dbt` command line against a raw folder, into a throw-away warehouse.
+
+Every test goes through the same `raw_data_path` var a user sets; nothing reads the raw files by a side door.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DBT = Path(sys.executable).with_name("dbt")
+
+
+@dataclass
+class DbtRun:
+    returncode: int
+    output: str
+    warehouse: Path
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as connection:
+            return connection.sql(sql).fetchall()
+
+    def table(self, name: str, order_by: str = "1") -> list[dict]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as connection:
+            relation = connection.sql(f"select * from {name} order by {order_by}")
+            columns = relation.columns
+            return [dict(zip(columns, row)) for row in relation.fetchall()]
+
+
+def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", **dbt_vars: object) -> DbtRun:
+    """Run `dbt <command>` with raw_data_path (and other vars) into <workdir>/warehouse.duckdb."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    warehouse = workdir / "warehouse.duckdb"
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(warehouse),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    env.pop("RAW_DATA_PATH", None)
+    all_vars = {"raw_data_path": str(raw_data_path), **dbt_vars}
+    args = [
+        str(DBT), command, "--vars", json.dumps(all_vars),
+        "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
+    ]
+    completed = subprocess.run(
+        args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    return DbtRun(completed.returncode, completed.stdout + completed.stderr, warehouse)
+
+
+@pytest.fixture(scope="session")
+def good_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    """One build of the hand-made `good` fixture, shared by every test that reads its mart."""
+    run = run_dbt(tmp_path_factory.mktemp("good"), FIXTURES / "good", max_rejected_share=0.5)
+    assert run.returncode == 0, run.output[-5000:]
+    return run
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    """One build of the bundled sample data with the defaults, as `make build` does it."""
+    run = run_dbt(tmp_path_factory.mktemp("sample"), PROJECT_DIR / "data" / "sample")
+    assert run.returncode == 0, run.output[-5000:]
+    return run
