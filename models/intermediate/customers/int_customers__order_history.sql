@@ -1,4 +1,5 @@
--- One row per customer who had signed up (or ordered) by the as-of date: what they bought up to that date. Counts and dates are over completed orders
+-- One row per customer who had signed up (or ordered) by the as-of date:
+-- what they bought up to that date. Counts and dates are over completed orders
 -- (a fully refunded order is not completed); net revenue is over completed and returned orders.
 -- Gaps between orders are measured between distinct purchase days.
 with
