@@ -1,0 +1,313 @@
+"""Tests of scripts/generate_data.py: layout, determinism, volumes, distributions and bad rows."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `pytest` run without the project root on sys.path
+    sys.path.insert(0, str(ROOT))
+
+from scripts import generate_data as gd
+
+TABLES = list(gd.TABLE_COLUMNS)
+END = gd.DEFAULT_END
+TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\+07:00)?$")
+DIGITS_RE = re.compile(r"^\d+$")
+
+
+def _read(folder: Path, table: str) -> pa.Table:
+    parquet = folder / f"{table}.parquet"
+    if parquet.exists():
+        return pq.read_table(parquet)
+    options = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in gd.TABLE_COLUMNS[table]},
+        strings_can_be_null=True, null_values=[""],
+    )
+    return pacsv.read_csv(folder / f"{table}.csv", convert_options=options)
+
+
+def _rows(table: pa.Table) -> list[tuple[str | None, ...]]:
+    return list(zip(*(table[c].to_pylist() for c in table.column_names)))
+
+
+def _parse_ts(value: str | None) -> datetime | None:
+    if value is None or not TS_RE.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("+07:00", "").replace("T", " "))
+    except ValueError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
+    """2,000 customers without bad rows."""
+    out = tmp_path_factory.mktemp("clean")
+    gd.generate(out, 2000, "parquet", bad_row_share=0)
+    return {t: _read(out, t) for t in TABLES}
+
+
+@pytest.fixture(scope="module")
+def dirty(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
+    """5,000 customers with the default share of bad rows (CSV, read back as text)."""
+    out = tmp_path_factory.mktemp("dirty")
+    gd.generate(out, 5000, "csv")
+    return {t: _read(out, t) for t in TABLES}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_files_and_headers(tmp_path: Path, fmt: str) -> None:
+    counts = gd.generate(tmp_path, 500, fmt)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{t}.{fmt}" for t in TABLES)
+    for table, columns in gd.TABLE_COLUMNS.items():
+        path = tmp_path / f"{table}.{fmt}"
+        if fmt == "csv":
+            header = path.read_text(encoding="utf-8").splitlines()[0]
+            assert header == ",".join(f'"{c}"' for c in columns)
+            data = _read(tmp_path, table)
+        else:
+            data = pq.read_table(path)
+            assert all(field.type == pa.string() for field in data.schema)
+        assert data.column_names == columns
+        assert data.num_rows == counts[table] > 0
+
+
+def test_same_arguments_give_identical_bytes(tmp_path: Path) -> None:
+    for fmt in ("csv", "parquet"):
+        first, second, other = tmp_path / f"a_{fmt}", tmp_path / f"b_{fmt}", tmp_path / f"c_{fmt}"
+        gd.generate(first, 400, fmt, seed=3)
+        gd.generate(second, 400, fmt, seed=3)
+        gd.generate(other, 400, fmt, seed=4)
+        for table in TABLES:
+            name = f"{table}.{fmt}"
+            assert (first / name).read_bytes() == (second / name).read_bytes(), name
+        assert (first / f"orders.{fmt}").read_bytes() != (other / f"orders.{fmt}").read_bytes()
+
+
+def test_cli_writes_files_and_reports_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert gd.main(["--customers", "300", "--out", str(tmp_path), "--format", "parquet",
+                    "--seed", "1", "--start-date", "2023-01-01", "--end-date", "2024-12-31",
+                    "--bad-row-share", "0.02"]) == 0
+    err = capsys.readouterr().err
+    for table in TABLES:
+        assert (tmp_path / f"{table}.parquet").exists()
+        assert re.search(rf"^{table}: [\d,]+ rows .* in [\d.]+ s$", err, re.MULTILINE), err
+    ordered = [_parse_ts(v) for v in _read(tmp_path, "orders")["ordered_at"].to_pylist()]
+    good = [ts for ts in ordered if ts is not None and 2000 < ts.year < 2099]
+    assert min(good) >= datetime(2023, 1, 1) and max(good) < datetime(2025, 1, 1)
+
+
+def test_order_volume_and_customers_who_never_ordered(clean: dict[str, pa.Table]) -> None:
+    customers, orders = clean["customers"].num_rows, clean["orders"].num_rows
+    assert 7 * customers <= orders <= 13 * customers
+    ordering = len(set(clean["orders"]["customer_id"].to_pylist()))
+    assert 0.10 <= 1 - ordering / customers <= 0.20
+    lines = clean["order_items"].num_rows / orders
+    assert 2.2 <= lines <= 2.8
+
+
+def test_no_bad_rows_when_share_is_zero(clean: dict[str, pa.Table]) -> None:
+    for table, key in [("customers", "customer_id"), ("orders", "order_id"),
+                       ("support_tickets", "ticket_id"), ("referrals", "referred_customer_id")]:
+        ids = clean[table][key]
+        assert ids.null_count == 0, table
+        assert len(set(ids.to_pylist())) == len(ids), table
+    items = clean["order_items"]
+    keys = list(zip(items["order_id"].to_pylist(), items["line_number"].to_pylist()))
+    assert len(set(keys)) == len(keys)
+    customer_ids = set(clean["customers"]["customer_id"].to_pylist())
+    order_ids = set(clean["orders"]["order_id"].to_pylist())
+    assert set(clean["orders"]["customer_id"].to_pylist()) <= customer_ids
+    assert set(items["order_id"].to_pylist()) <= order_ids
+    assert set(clean["support_tickets"]["customer_id"].to_pylist()) <= customer_ids
+    refs = clean["referrals"]
+    assert set(refs["referrer_customer_id"].to_pylist()) <= customer_ids
+    assert all(a != b for a, b in zip(refs["referrer_customer_id"].to_pylist(),
+                                      refs["referred_customer_id"].to_pylist()))
+    orders = clean["orders"]
+    gross = pc.cast(orders["gross_amount"], pa.int64()).to_numpy()
+    discount = pc.cast(orders["discount_amount"], pa.int64()).to_numpy()
+    assert (gross > 0).all() and (discount <= gross).all()
+    assert all(_parse_ts(v) is not None for v in orders["ordered_at"].to_pylist())
+
+
+def test_values_use_the_documented_spellings(clean: dict[str, pa.Table]) -> None:
+    customers, orders = clean["customers"], clean["orders"]
+    channels = {s for _, _, spellings in gd.CHANNELS for s, _ in spellings} | {None}
+    assert set(orders["channel"].to_pylist()) <= channels
+    assert set(customers["acquisition_channel"].to_pylist()) <= channels
+    assert set(orders["status"].to_pylist()) <= {
+        "completed", "cancelled", "returned", "pending", None, "Completed", "delivered", "canceled"}
+    assert set(orders["payment_method"].to_pylist()) <= set(gd.PAYMENT_METHODS)
+    assert set(orders["device_type"].to_pylist()) <= {"mobile", "desktop", "tablet", None}
+    assert set(customers["gender"].to_pylist()) <= {
+        "male", "female", "Nam", "Nữ", "M", "F", "other", None}
+    assert set(customers["customer_type"].to_pylist()) <= {"individual", "business", None}
+    assert set(customers["marketing_consent"].to_pylist()) <= {"yes", "no", None}
+    tags = {t for v in customers["tags"].to_pylist() if v for t in v.split(";")}
+    assert tags <= {t for t, _ in gd.TAGS}
+    assert set(clean["order_items"]["category"].to_pylist()) <= {c for c, _, _ in gd.CATEGORIES}
+    assert all(re.fullmatch(r"C\d{7}", v) for v in customers["customer_id"].to_pylist())
+    assert all(re.fullmatch(r"O\d{8}", v) for v in orders["order_id"].to_pylist())
+    assert all(re.fullmatch(r"P\d{5}", v) for v in clean["order_items"]["product_id"].to_pylist())
+    assert all(DIGITS_RE.match(v) for v in orders["gross_amount"].to_pylist())
+    assert all(int(v) % 1000 == 0 for v in orders["gross_amount"].to_pylist())
+    phones = [p for p in customers["phone"].to_pylist() if p]
+    assert all(re.sub(r"\D", "", p)[-9] in "35789" for p in phones)
+    provinces = Counter(customers["province"].to_pylist())
+    assert provinces["TP. Hồ Chí Minh"] > provinces["Hà Nội"] > provinces["Đà Nẵng"]
+    assert {"Ho Chi Minh", "Ha Noi", "HCM"} & set(provinces)
+    business = [n for n, t in zip(customers["company_name"].to_pylist(),
+                                  customers["customer_type"].to_pylist()) if t == "business"]
+    assert business and all(n.startswith("Công ty TNHH ") for n in business)
+
+
+def test_timestamps_are_ordered_and_in_range(clean: dict[str, pa.Table]) -> None:
+    orders, customers = clean["orders"], clean["customers"]
+    signup = {c: _parse_ts(s) for c, s in zip(customers["customer_id"].to_pylist(),
+                                                customers["signup_at"].to_pylist())}
+    start, limit = datetime(2022, 1, 1), datetime.combine(END + timedelta(days=1), datetime.min.time())
+    for cid, o, u in zip(orders["customer_id"].to_pylist(), orders["ordered_at"].to_pylist(),
+                         orders["updated_at"].to_pylist()):
+        ordered, updated = _parse_ts(o), _parse_ts(u)
+        assert ordered is not None and updated is not None
+        assert max(start, signup[cid]) <= ordered <= updated <= limit
+
+
+def test_top_fifth_of_customers_hold_most_revenue(clean: dict[str, pa.Table]) -> None:
+    orders = clean["orders"]
+    gross = pc.cast(orders["gross_amount"], pa.int64()).to_numpy()
+    discount = pc.cast(orders["discount_amount"], pa.int64()).to_numpy()
+    refund_text = orders["refunded_amount"].to_pylist()
+    status = orders["status"].to_pylist()
+    net = []
+    for g, d, r, st in zip(gross.tolist(), discount.tolist(), refund_text, status):
+        if st in ("cancelled", "canceled", "pending"):
+            net.append(0)
+        elif r is None:  # empty refund: in full when returned, none otherwise
+            net.append(0 if st == "returned" else g - d)
+        else:
+            net.append(g - d - int(r))
+    revenue: Counter[str] = Counter()
+    for cid, value in zip(orders["customer_id"].to_pylist(), net):
+        revenue[cid] += value
+    values = sorted(revenue.values(), reverse=True)
+    values += [0] * (clean["customers"].num_rows - len(values))
+    top = values[: len(values) // 5]
+    assert sum(top) >= 0.6 * sum(values)
+
+
+def test_pending_orders_only_near_end_date(clean: dict[str, pa.Table]) -> None:
+    orders = clean["orders"]
+    pending = [_parse_ts(t) for t, s in zip(orders["ordered_at"].to_pylist(),
+                                            orders["status"].to_pylist()) if s == "pending"]
+    assert pending
+    cutoff = datetime.combine(END - timedelta(days=14), datetime.min.time())
+    assert all(ts is not None and ts >= cutoff for ts in pending)
+
+
+def _duplicates(table: pa.Table) -> int:
+    return sum(n - 1 for n in Counter(_rows(table)).values() if n > 1)
+
+
+def test_every_kind_of_bad_row_is_present(dirty: dict[str, pa.Table]) -> None:
+    customers, orders = dirty["customers"], dirty["orders"]
+    items, tickets, refs = dirty["order_items"], dirty["support_tickets"], dirty["referrals"]
+    customer_ids = set(customers["customer_id"].to_pylist()) - {None}
+
+    emails: dict[str, set[str | None]] = {}
+    for cid, email in zip(customers["customer_id"].to_pylist(), customers["email"].to_pylist()):
+        emails.setdefault(cid, set()).add(email)
+    signup = customers["signup_at"].to_pylist()
+    found = {
+        "customers": {
+            "empty_id": customers["customer_id"].null_count,
+            "exact_duplicate": _duplicates(customers),
+            "conflicting_duplicate_id": sum(len(v) > 1 for k, v in emails.items() if k),
+            "unreadable_signup_at": sum(_parse_ts(s) is None for s in signup),
+            "signup_before_2000": sum(s[:4] < "2000" for s in signup if _parse_ts(s)),
+            "signup_in_future": sum(s.startswith("2099") for s in signup),
+        }
+    }
+    order_cols = {c: orders[c].to_pylist() for c in orders.column_names}
+    by_id: dict[str, set[tuple[str, str]]] = {}
+    for oid, gross, updated in zip(order_cols["order_id"], order_cols["gross_amount"],
+                                   order_cols["updated_at"]):
+        by_id.setdefault(oid, set()).add((gross, updated))
+    gross_ok = [g for g in order_cols["gross_amount"] if DIGITS_RE.match(g)]
+    found["orders"] = {
+        "empty_id": orders["order_id"].null_count,
+        "unknown_customer": sum(c not in customer_ids for c in order_cols["customer_id"]),
+        "negative_gross": sum(g.startswith("-") for g in order_cols["gross_amount"]),
+        "unreadable_gross": sum(not re.match(r"^-?\d+$", g) for g in order_cols["gross_amount"]),
+        "unreadable_ordered_at": sum(_parse_ts(t) is None for t in order_cols["ordered_at"]),
+        "ordered_before_2000": sum(t[:4] < "2000" for t in order_cols["ordered_at"] if _parse_ts(t)),
+        "ordered_in_2099": sum(t.startswith("2099") for t in order_cols["ordered_at"]),
+        "exact_duplicate": _duplicates(orders),
+        "conflicting_duplicate_id": sum(
+            len({g for g, _ in v}) > 1 and len({u for _, u in v}) == 1
+            for k, v in by_id.items() if k
+        ),
+        "discount_above_gross": sum(
+            DIGITS_RE.match(g) is not None and int(d) > int(g)
+            for g, d in zip(order_cols["gross_amount"], order_cols["discount_amount"])
+        ),
+    }
+    assert gross_ok
+    order_ids = set(order_cols["order_id"]) - {None}
+    found["order_items"] = {
+        "unknown_order": sum(o not in order_ids for o in items["order_id"].to_pylist()),
+        "negative_quantity": sum(q.startswith("-") for q in items["quantity"].to_pylist()),
+        "unreadable_unit_price": sum(
+            not DIGITS_RE.match(p) for p in items["unit_price"].to_pylist()),
+        "exact_duplicate": _duplicates(items),
+    }
+    found["support_tickets"] = {
+        "unknown_customer": sum(
+            c not in customer_ids for c in tickets["customer_id"].to_pylist()),
+        "unreadable_opened_at": sum(_parse_ts(t) is None for t in tickets["opened_at"].to_pylist()),
+        "exact_duplicate": _duplicates(tickets),
+    }
+    referrers = refs["referrer_customer_id"].to_pylist()
+    found["referrals"] = {
+        "unknown_referrer": sum(r not in customer_ids for r in referrers),
+        "self_referral": sum(a == b for a, b in zip(referrers,
+                                                    refs["referred_customer_id"].to_pylist())),
+        "exact_duplicate": _duplicates(refs),
+    }
+    for table, kinds in gd.BAD_ROW_KINDS.items():
+        assert set(found[table]) == set(kinds), table
+        missing = [kind for kind, count in found[table].items() if count == 0]
+        assert not missing, (table, missing)
+
+
+def test_bad_rows_are_a_small_share_and_scattered(tmp_path: Path) -> None:
+    clean_counts = gd.generate(tmp_path / "clean", 3000, "parquet", bad_row_share=0)
+    dirty_counts = gd.generate(tmp_path / "dirty", 3000, "parquet")
+    for table in TABLES:
+        extra = dirty_counts[table] - clean_counts[table]
+        assert 0 < extra <= 0.05 * dirty_counts[table], table
+    ids = _read(tmp_path / "dirty", "orders")["order_id"].to_pylist()
+    empty_at = [i for i, v in enumerate(ids) if v is None]
+    assert empty_at and min(empty_at) < 0.9 * len(ids)  # not all appended at the end
+
+
+@pytest.mark.parametrize("customers", [1, 2, 7])
+def test_tiny_inputs_work(tmp_path: Path, customers: int) -> None:
+    counts = gd.generate(tmp_path, customers, "csv", start_date=date(2025, 1, 1),
+                         end_date=date(2025, 1, 31))
+    assert counts["customers"] >= customers
+    assert all((tmp_path / f"{t}.csv").exists() for t in TABLES)
