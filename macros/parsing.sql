@@ -78,3 +78,17 @@
 {% macro build_date() -%}
     cast('{{ run_started_at.astimezone(modules.pytz.timezone(var("source_timezone"))).strftime("%Y-%m-%d") }}' as date)
 {%- endmacro %}
+
+
+{#- Window columns that find duplicates among rows with the same row-check outcome:
+    copy_number (1 for the first of identical rows), rows_with_key (rows sharing the key) and identical_rows
+    (rows identical to this one). A key whose rows are not all identical (rows_with_key > identical_rows) is
+    ambiguous. -#}
+{% macro duplicate_flags(raw_columns, key_expression) -%}
+    row_number() over (
+        partition by row_rejection_reason, {{ raw_columns | join(', ') }}
+        order by source_row_number
+    ) as copy_number,
+    count(*) over (partition by row_rejection_reason, {{ key_expression }}) as rows_with_key,
+    count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }}) as identical_rows
+{%- endmacro %}

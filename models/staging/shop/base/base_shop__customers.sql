@@ -9,6 +9,10 @@
     {'when': "signup_at < cast('" ~ var('earliest_valid_date') ~ "' as date)", 'reason': 'date_before_earliest_valid', 'column': 'signup_at', 'value': 'signup_at_text'},
     {'when': 'cast(signup_at as date) > ' ~ build_date(), 'reason': 'date_in_future', 'column': 'signup_at', 'value': 'signup_at_text'},
 ] %}
+{%- set raw_columns = [
+    'customer_id', 'full_name', 'email_text', 'phone_text', 'gender_text', 'birth_date_text', 'signup_at_text',
+    'province_text', 'customer_type_text', 'company_name', 'tags_text', 'acquisition_channel_text',
+    'marketing_consent_text'] %}
 
 with
 
@@ -64,22 +68,7 @@ duplicates_flagged as (
 
     select
         *,
-        -- later copies of an identical row are duplicates; one copy is kept
-        row_number() over (
-            partition by
-                row_rejection_reason, customer_id, full_name, email_text, phone_text, gender_text,
-                birth_date_text, signup_at_text, province_text, customer_type_text, company_name, tags_text,
-                acquisition_channel_text, marketing_consent_text
-            order by source_row_number
-        ) as copy_number,
-        -- an id whose rows are not all identical is ambiguous: none of its rows is used
-        count(*) over (partition by row_rejection_reason, customer_id) as rows_with_id,
-        count(*) over (
-            partition by
-                row_rejection_reason, customer_id, full_name, email_text, phone_text, gender_text,
-                birth_date_text, signup_at_text, province_text, customer_type_text, company_name, tags_text,
-                acquisition_channel_text, marketing_consent_text
-        ) as identical_rows
+        {{ duplicate_flags(raw_columns, 'customer_id') }}
     from row_checked
 
 ),
@@ -109,15 +98,15 @@ final as (
         case
             when row_rejection_reason is not null then row_rejection_reason
             when copy_number > 1 then 'duplicate_row'
-            when rows_with_id > identical_rows then 'conflicting_duplicate'
+            when rows_with_key > identical_rows then 'conflicting_duplicate'
         end as rejection_reason,
         case
             when row_rejection_reason is not null then rejected_column
-            when copy_number > 1 or rows_with_id > identical_rows then 'customer_id'
+            when copy_number > 1 or rows_with_key > identical_rows then 'customer_id'
         end as rejected_column,
         case
             when row_rejection_reason is not null then rejected_value
-            when copy_number > 1 or rows_with_id > identical_rows then customer_id
+            when copy_number > 1 or rows_with_key > identical_rows then customer_id
         end as rejected_value
     from duplicates_flagged
 

@@ -65,13 +65,7 @@ duplicates_flagged as (
 
     select
         *,
-        row_number() over (
-            partition by row_rejection_reason, {{ raw_columns | join(', ') }} order by source_row_number
-        ) as copy_number,
-        count(*) over (
-            partition by row_rejection_reason, order_id, coalesce(line_number_text, '#' || source_row_number)
-        ) as rows_with_key,
-        count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }}) as identical_rows
+        {{ duplicate_flags(raw_columns, "order_id, coalesce(line_number_text, '#' || source_row_number)") }}
     from row_checked
 
 ),

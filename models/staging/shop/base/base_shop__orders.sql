@@ -91,15 +91,8 @@ versions_flagged as (
 
     select
         *,
-        row_number() over (
-            partition by row_rejection_reason, {{ raw_columns | join(', ') }}
-            order by source_row_number
-        ) as copy_number,
-        max(version_at) over (partition by row_rejection_reason, order_id) as latest_version_at,
-        count(*) over (partition by row_rejection_reason, order_id, version_at) as rows_with_version,
-        count(*) over (
-            partition by row_rejection_reason, {{ raw_columns | join(', ') }}
-        ) as identical_rows
+        {{ duplicate_flags(raw_columns, 'order_id, version_at') }},
+        max(version_at) over (partition by row_rejection_reason, order_id) as latest_version_at
     from row_checked
 
 ),
@@ -112,7 +105,7 @@ version_checked as (
             when row_rejection_reason is not null then row_rejection_reason
             when version_at < latest_version_at then 'superseded_version'
             when copy_number > 1 then 'duplicate_row'
-            when rows_with_version > identical_rows then 'conflicting_duplicate'
+            when rows_with_key > identical_rows then 'conflicting_duplicate'
         end as version_rejection_reason
     from versions_flagged
 

@@ -59,11 +59,7 @@ duplicates_flagged as (
 
     select
         *,
-        row_number() over (
-            partition by row_rejection_reason, {{ raw_columns | join(', ') }} order by source_row_number
-        ) as copy_number,
-        count(*) over (partition by row_rejection_reason, referred_customer_id) as rows_with_id,
-        count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }}) as identical_rows
+        {{ duplicate_flags(raw_columns, "referred_customer_id") }}
     from row_checked
 
 ),
@@ -78,20 +74,20 @@ final as (
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.row_rejection_reason
             when duplicates_flagged.copy_number > 1 then 'duplicate_row'
-            when duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows then 'conflicting_duplicate'
+            when duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'conflicting_duplicate'
             when referrers.customer_id is null or referred.customer_id is null then 'unknown_customer'
         end as rejection_reason,
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_column
             when duplicates_flagged.copy_number > 1
-                or duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows then 'referred_customer_id'
+                or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'referred_customer_id'
             when referrers.customer_id is null then 'referrer_customer_id'
             when referred.customer_id is null then 'referred_customer_id'
         end as rejected_column,
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_value
             when duplicates_flagged.copy_number > 1
-                or duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows
+                or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows
                 then duplicates_flagged.referred_customer_id
             when referrers.customer_id is null then duplicates_flagged.referrer_customer_id
             when referred.customer_id is null then duplicates_flagged.referred_customer_id

@@ -65,11 +65,7 @@ duplicates_flagged as (
 
     select
         *,
-        row_number() over (
-            partition by row_rejection_reason, {{ raw_columns | join(', ') }} order by source_row_number
-        ) as copy_number,
-        count(*) over (partition by row_rejection_reason, ticket_id) as rows_with_id,
-        count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }}) as identical_rows
+        {{ duplicate_flags(raw_columns, "ticket_id") }}
     from row_checked
 
 ),
@@ -91,19 +87,19 @@ final as (
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.row_rejection_reason
             when duplicates_flagged.copy_number > 1 then 'duplicate_row'
-            when duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows then 'conflicting_duplicate'
+            when duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'conflicting_duplicate'
             when customers.customer_id is null then 'unknown_customer'
         end as rejection_reason,
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_column
             when duplicates_flagged.copy_number > 1
-                or duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows then 'ticket_id'
+                or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'ticket_id'
             when customers.customer_id is null then 'customer_id'
         end as rejected_column,
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_value
             when duplicates_flagged.copy_number > 1
-                or duplicates_flagged.rows_with_id > duplicates_flagged.identical_rows
+                or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows
                 then duplicates_flagged.ticket_id
             when customers.customer_id is null then duplicates_flagged.customer_id
         end as rejected_value
