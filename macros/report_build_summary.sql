@@ -1,4 +1,4 @@
-{#- on-run-end: after a build or run, print the rejected rows per table and reason, and the customers and revenue
+{#- on-run-end: after a build or run, print the kept and rejected rows per table and reason, and the customers and revenue
     share per lifecycle segment, so that whoever ran the build sees both without opening the warehouse. -#}
 {% macro report_build_summary(results) %}
     {% if not execute or flags.WHICH not in ('build', 'run') %}
@@ -8,13 +8,27 @@
     {% for result in results if result.status == 'success' and result.node.resource_type == 'model' %}
         {% do built.update({result.node.name: result.node.relation_name}) %}
     {% endfor %}
-    {% if 'rejected_rows' in built %}
-        {% set rejected = run_query(
-            "select table_name, rejection_reason, count(*) from " ~ built['rejected_rows']
-            ~ " group by all order by 1, 3 desc, 2") %}
-        {% do log('Rejected rows by table and reason:' ~ (' none' if rejected.rows | length == 0 else ''), info=true) %}
-        {% for row in rejected.rows %}
-            {% do log('  ' ~ '%-16s %-28s %9d' | format(row[0], row[1], row[2]), info=true) %}
+    {#- read the base models, not audit.rejected_rows, so the counts show even when a table over the rejection
+        limit stopped the build before the audit models -#}
+    {% set base_models = [] %}
+    {% for name in built.keys() | sort if name.startswith('base_shop__') %}
+        {% do base_models.append(name) %}
+    {% endfor %}
+    {% if base_models | length > 0 %}
+        {% set queries = [] %}
+        {% for name in base_models %}
+            {% do queries.append(
+                "select '" ~ name[11:] ~ "' as table_name, coalesce(rejection_reason, '(kept)') as reason, count(*) as row_count"
+                ~ " from " ~ built[name] ~ " group by all") %}
+        {% endfor %}
+        {% set counts = run_query(
+            "with counts as (" ~ queries | join(' union all ') ~ ")"
+            ~ " select table_name, reason, row_count, sum(row_count) over (partition by table_name) as raw_rows"
+            ~ " from counts order by table_name, reason = '(kept)' desc, row_count desc, reason") %}
+        {% do log('Raw rows kept and rejected (table, reason, rows, share of raw rows; limit '
+            ~ var('max_rejected_share') ~ ' per table):', info=true) %}
+        {% for row in counts.rows %}
+            {% do log('  ' ~ '%-16s %-28s %9d %7.2f%%' | format(row[0], row[1], row[2], 100.0 * row[2] / row[3]), info=true) %}
         {% endfor %}
     {% endif %}
     {% if 'customer_segments' in built %}

@@ -46,6 +46,7 @@ def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", **dbt_va
         "DUCKDB_PATH": str(warehouse),
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DBT_USE_COLORS": "False",
     }
     env.pop("RAW_DATA_PATH", None)
     all_vars = {"raw_data_path": str(raw_data_path), **dbt_vars}

@@ -112,6 +112,6 @@ def test_every_raw_row_is_kept_or_rejected_with_a_reason(good_build: DbtRun) -> 
 
 
 def test_build_prints_rejections_and_segment_summary(good_build: DbtRun) -> None:
-    assert "Rejected rows by table and reason:" in good_build.output
+    assert "Raw rows kept and rejected (table, reason, rows, share of raw rows" in good_build.output
     assert "Customer segments as of 2024-12-31:" in good_build.output
     assert "raw input: referrals: no file" in good_build.output

@@ -109,3 +109,4 @@ def test_mostly_garbage_fails_the_build_before_the_mart(tmp_path: Path) -> None:
     assert run.returncode != 0
     assert "rejected_share_within_limit_base_shop__customers" in run.output
     assert "SKIP relation marts.customer_segments" in run.output
+    assert "missing_id                           1   12.50%" in run.output  # the summary shows the shares
