@@ -79,6 +79,7 @@ def test_explicit_as_of_date_leaves_later_orders_out(tmp_path: Path) -> None:
         ("missing_orders_file", "required file orders.csv or orders.parquet is missing"),
         ("unreadable_required_column", "orders.csv: column 'gross_amount' cannot be read as amount"),
         ("no_folder", "folder does not exist or is empty"),
+        ("csv_and_parquet", "both orders.csv and orders.parquet exist; keep one"),
     ],
 )
 def test_bad_folders_stop_before_any_model_runs(case: str, expected_message: str, tmp_path: Path) -> None:
@@ -89,6 +90,9 @@ def test_bad_folders_stop_before_any_model_runs(case: str, expected_message: str
         shutil.copy(good / "customers.csv", raw / "customers.csv")
     if case == "missing_required_column":
         copy_csv(good / "orders.csv", raw / "orders.csv", drop="ordered_at")
+    elif case == "csv_and_parquet":
+        shutil.copy(good / "orders.csv", raw / "orders.csv")
+        csv_to_parquet(good / "orders.csv", raw / "orders.parquet")
     elif case == "unreadable_required_column":
         copy_csv(good / "orders.csv", raw / "orders.csv", edit=lambda row: {**row, "gross_amount": "n/a"})
     run = run_dbt(tmp_path / "run", raw, max_rejected_share=0.5)
