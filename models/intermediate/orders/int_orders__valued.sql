@@ -51,12 +51,23 @@ refunds as (
 
 ),
 
+refund_flagged as (
+
+    select
+        *,
+        is_revenue_order
+        and effective_refund_amount > 0
+        and effective_refund_amount >= amount_after_discount as is_fully_refunded
+    from refunds
+
+),
+
 tet_season_orders as (
 
-    select distinct refunds.order_id
-    from refunds
+    select distinct refund_flagged.order_id
+    from refund_flagged
     inner join tet_dates
-        on refunds.ordered_date
+        on refund_flagged.ordered_date
             between {{ dbt.dateadd('day', -var('tet_season_days_before'), 'tet_dates.tet_date') }}
             and {{ dbt.dateadd('day', var('tet_season_days_after'), 'tet_dates.tet_date') }}
 
@@ -81,14 +92,8 @@ valued as (
         end as net_amount,
         refunds.days_before_as_of,
         refunds.is_revenue_order,
-        refunds.is_revenue_order
-        and refunds.effective_refund_amount > 0
-        and refunds.effective_refund_amount >= refunds.amount_after_discount as is_fully_refunded,
-        refunds.order_status = 'completed'
-        and not (
-            refunds.effective_refund_amount > 0
-            and refunds.effective_refund_amount >= refunds.amount_after_discount
-        ) as is_completed,
+        refunds.is_fully_refunded,
+        refunds.order_status = 'completed' and not refunds.is_fully_refunded as is_completed,
         refunds.is_revenue_order and refunds.effective_refund_amount > 0 as is_returned,
         refunds.discount_amount > 0 or refunds.promo_code is not null as is_discounted,
         extract(isodow from refunds.ordered_date) in (6, 7) as is_weekend,
@@ -96,7 +101,7 @@ valued as (
         refunds.channel not in ('store', 'phone', 'other', 'unknown') as is_online,
         refunds.ordered_date,
         refunds.ordered_at
-    from refunds
+    from refund_flagged as refunds
     left join tet_season_orders
         on refunds.order_id = tet_season_orders.order_id
 
