@@ -69,6 +69,12 @@ engagement as (
 
 ),
 
+predicted_value as (
+
+    select * from {{ ref('int_customers__predicted_value') }}
+
+),
+
 lifecycle_segments as (
 
     select * from {{ ref('lifecycle_segments') }}
@@ -89,6 +95,7 @@ joined as (
         rfm.rfm_segment,
         rfm.rfm_cell,
         lifetime_value.value_tier,
+        predicted_value.predicted_spend_tier,
         customers.customer_type,
         customers.tags,
         regions.home_province,
@@ -122,6 +129,12 @@ joined as (
         lifetime_value.historical_clv,
         lifetime_value.revenue_share,
         lifetime_value.revenue_rank,
+        predicted_value.p_alive,
+        predicted_value.churn_probability,
+        predicted_value.predicted_purchases_90d,
+        predicted_value.predicted_purchases_365d,
+        predicted_value.predicted_avg_order_value,
+        predicted_value.predicted_clv_365d,
         channels.channel_count,
         channels.online_order_share,
         regions.ship_province_count,
@@ -168,6 +181,8 @@ joined as (
         on customers.customer_id = rfm.customer_id
     left join behaviour
         on customers.customer_id = behaviour.customer_id
+    left join predicted_value
+        on customers.customer_id = predicted_value.customer_id
     where order_history.effective_signup_date <= as_of.as_of_date
 
 )
