@@ -29,7 +29,7 @@ test: venv
 
 lint: venv
 	$(BIN)/sqlfluff lint models tests/audit tests/marts tests/reference analyses
-	$(BIN)/ruff check scripts pytests
+	$(BIN)/ruff check clv scripts tests/python models
 
 ## sample: regenerate the bundled sample data (deterministic).
 sample: venv
