@@ -49,6 +49,6 @@ def predict(bg_params, gg_params, x, t_x, T, m, monthly_discount_rate: float) ->
             discount = (1.0 + monthly_discount_rate) ** -np.arange(1, CLV_PERIODS + 1)
             out["predicted_avg_order_value"] = spend
             out["predicted_clv_365d"] = spend * (discount @ monthly)
-    for column, values in out.items():
+    for values in out.values():
         values[~np.isfinite(values)] = np.nan
     return out
