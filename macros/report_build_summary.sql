@@ -1,5 +1,6 @@
-{#- on-run-end: after a build or run, print the kept and rejected rows per table and reason, and the customers and revenue
-    share per lifecycle segment, so that whoever ran the build sees both without opening the warehouse. -#}
+{#- on-run-end: after a build or run, print the kept and rejected rows per table and reason, the fit of the
+    predicted-value models, and the customers and revenue share per lifecycle segment, so that whoever ran the build
+    sees them without opening the warehouse. -#}
 {% macro report_build_summary(results) %}
     {% if not execute or flags.WHICH not in ('build', 'run') %}
         {{ return('') }}
@@ -29,6 +30,22 @@
             ~ var('max_rejected_share') ~ ' per table):', info=true) %}
         {% for row in counts.rows %}
             {% do log('  ' ~ '%-16s %-28s %9d %7.2f%%' | format(row[0], row[1], row[2], 100.0 * row[2] / row[3]), info=true) %}
+        {% endfor %}
+    {% endif %}
+    {% if 'clv_model_params' in built %}
+        {% set fits = run_query(
+            "select model, any_value(fit_status), any_value(status_message), any_value(n_customers),"
+            ~ " any_value(log_likelihood), string_agg(parameter || ' = ' || round(value, 4), ', ' order by parameter)"
+            ~ " from " ~ built['clv_model_params'] ~ " group by model order by model") %}
+        {% do log('Predicted-value models (time unit: week):', info=true) %}
+        {% for row in fits.rows %}
+            {% if row[1] == 'converged' %}
+                {% do log('  %-12s converged on %d customers, log-likelihood %.1f: %s'
+                    | format(row[0], row[3], row[4], row[5]), info=true) %}
+            {% else %}
+                {% do log('  %-12s NOT FITTED (%s): %s; its predicted columns are null'
+                    | format(row[0], row[1], row[2]), info=true) %}
+            {% endif %}
         {% endfor %}
     {% endif %}
     {% if 'customer_segments' in built %}

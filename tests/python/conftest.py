@@ -74,3 +74,13 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     run = run_dbt(tmp_path_factory.mktemp("sample"), PROJECT_DIR / "data" / "sample")
     assert run.returncode == 0, run.output[-5000:]
     return run
+
+
+@pytest.fixture(scope="session")
+def cdnow_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The CDNOW sample (2,357 customers) written as a raw folder, from the data file in the `lifetimes` wheel."""
+    from scripts.fetch_cdnow import download_transactions, write_raw_folder
+
+    folder = tmp_path_factory.mktemp("cdnow_raw")
+    write_raw_folder(download_transactions("sample"), folder)
+    return folder

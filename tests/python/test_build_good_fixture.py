@@ -115,3 +115,15 @@ def test_build_prints_rejections_and_segment_summary(good_build: DbtRun) -> None
     assert "Raw rows kept and rejected (table, reason, rows, share of raw rows" in good_build.output
     assert "Customer segments as of 2024-12-31:" in good_build.output
     assert "raw input: referrals: no file" in good_build.output
+
+
+def test_too_few_customers_for_predictions_warns_and_leaves_them_null(good_build: DbtRun) -> None:
+    statuses = dict(good_build.query("select distinct model, fit_status from marts.clv_model_params"))
+    assert statuses == {"bg_nbd": "too_few_customers", "gamma_gamma": "no_repeat_buyers"}
+    (values,) = good_build.query("select count(value) from marts.clv_model_params")[0]
+    (predicted,) = good_build.query(
+        "select count(p_alive) + count(predicted_clv_365d) + count(predicted_spend_tier) from marts.customer_segments"
+    )[0]
+    assert values == predicted == 0
+    assert "Warning in test warn_clv_models_fitted" in good_build.output
+    assert "bg_nbd       NOT FITTED (too_few_customers): 3 customers with a purchase" in good_build.output

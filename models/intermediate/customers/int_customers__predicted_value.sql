@@ -32,8 +32,12 @@ tiered as (
         predicted_clv_365d,
         case
             when predicted_clv_365d is null then null
-            when clv_rank - 1 < cast({{ var('predicted_tier_high_top_share') }} as decimal(9, 6)) * customers_predicted then 'high'
-            when clv_rank - 1 < cast({{ var('predicted_tier_medium_top_share') }} as decimal(9, 6)) * customers_predicted then 'medium'
+            when clv_rank - 1
+                < cast({{ var('predicted_tier_high_top_share') }} as decimal(9, 6)) * customers_predicted
+                then 'high'
+            when clv_rank - 1
+                < cast({{ var('predicted_tier_medium_top_share') }} as decimal(9, 6)) * customers_predicted
+                then 'medium'
             else 'low'
         end as predicted_spend_tier
     from ranked

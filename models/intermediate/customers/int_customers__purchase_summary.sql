@@ -39,16 +39,13 @@ purchase_days as (
 
 ),
 
-summarised as (
+customer_totals as (
 
     select
         purchase_days.customer_id,
-        as_of.as_of_date,
         count(*) as purchase_day_count,
-        count(*) - 1 as frequency,
-        {{ dbt.datediff('min(purchase_days.ordered_date)', 'max(purchase_days.ordered_date)', 'day') }}
-        / 7.0 as recency_weeks,
-        {{ dbt.datediff('min(purchase_days.ordered_date)', 'as_of.as_of_date', 'day') }} / 7.0 as age_weeks,
+        min(purchase_days.ordered_date) as first_purchase_date,
+        max(purchase_days.ordered_date) as last_purchase_date,
         cast(
             avg(purchase_days.purchase_value) filter (where purchase_days.purchase_number > 1) as double
         ) as repeat_purchase_value_avg,
@@ -56,8 +53,27 @@ summarised as (
     from purchase_days
     inner join order_history
         on purchase_days.customer_id = order_history.customer_id
+    group by purchase_days.customer_id
+
+),
+
+summarised as (
+
+    select
+        customer_totals.customer_id,
+        as_of.as_of_date,
+        customer_totals.purchase_day_count,
+        customer_totals.purchase_day_count - 1 as frequency,
+        {{ dbt.datediff(
+            'customer_totals.first_purchase_date', 'customer_totals.last_purchase_date', 'day'
+        ) }} / 7.0 as recency_weeks,
+        {{ dbt.datediff(
+            'customer_totals.first_purchase_date', 'as_of.as_of_date', 'day'
+        ) }} / 7.0 as age_weeks,
+        customer_totals.repeat_purchase_value_avg,
+        customer_totals.purchase_value_total
+    from customer_totals
     cross join as_of
-    group by purchase_days.customer_id, as_of.as_of_date
 
 )
 
