@@ -69,6 +69,12 @@ engagement as (
 
 ),
 
+care_action as (
+
+    select * from {{ ref('int_customers__care_action') }}
+
+),
+
 predicted_value as (
 
     select * from {{ ref('int_customers__predicted_value') }}
@@ -89,9 +95,11 @@ joined as (
         lifecycle_segments.lifecycle_segment_label,
         lifecycle_segments.lifecycle_segment_vi,
         lifecycle.segment_reason,
-        lifecycle_segments.recommended_action,
-        lifecycle_segments.recommended_action_vi,
-        lifecycle_segments.recommended_channel,
+        care_action.recommended_action,
+        care_action.recommended_action_vi,
+        care_action.recommended_channel,
+        care_action.care_reason,
+        care_action.care_priority,
         rfm.rfm_segment,
         rfm.rfm_cell,
         lifetime_value.value_tier,
@@ -177,6 +185,8 @@ joined as (
         on customers.customer_id = engagement.customer_id
     inner join lifecycle_segments
         on lifecycle.lifecycle_segment = lifecycle_segments.lifecycle_segment
+    inner join care_action
+        on customers.customer_id = care_action.customer_id
     left join rfm
         on customers.customer_id = rfm.customer_id
     left join behaviour

@@ -38,7 +38,8 @@ class DbtRun:
 
 
 def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", **dbt_vars: object) -> DbtRun:
-    """Run `dbt <command>` with raw_data_path (and other vars) into <workdir>/warehouse.duckdb."""
+    """Run `dbt <command>` (e.g. "build" or "run --select a_model") with raw_data_path (and other vars) into
+    <workdir>/warehouse.duckdb."""
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse = workdir / "warehouse.duckdb"
     env = {
@@ -51,7 +52,7 @@ def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", **dbt_va
     env.pop("RAW_DATA_PATH", None)
     all_vars = {"raw_data_path": str(raw_data_path), **dbt_vars}
     args = [
-        str(DBT), command, "--vars", json.dumps(all_vars),
+        str(DBT), *command.split(), "--vars", json.dumps(all_vars),
         "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
     ]
     completed = subprocess.run(

@@ -1,0 +1,64 @@
+-- The recommended care action per customer: of the care playbook entries that apply (the customer's lifecycle
+-- segment, and each flag that is true), the one with the highest priority (seed care_playbook, 1 = highest).
+-- Every customer has a segment, so every customer gets an action.
+with
+
+lifecycle as (
+
+    select * from {{ ref('int_customers__lifecycle_segmented') }}
+
+),
+
+engagement as (
+
+    select * from {{ ref('int_customers__engagement') }}
+
+),
+
+care_playbook as (
+
+    select * from {{ ref('care_playbook') }}
+
+),
+
+applicable as (
+
+    select
+        customer_id,
+        'segment' as entry_type,
+        lifecycle_segment as entry_key
+    from lifecycle
+
+    {%- for flag in ['is_complainer', 'is_advocate', 'is_business'] %}
+
+    union all
+
+    select
+        customer_id,
+        'flag' as entry_type,
+        '{{ flag }}' as entry_key
+    from engagement
+    where {{ flag }}
+    {%- endfor %}
+
+),
+
+chosen as (
+
+    select
+        applicable.customer_id,
+        care_playbook.priority as care_priority,
+        care_playbook.entry_type || ':' || care_playbook.entry_key as care_reason,
+        care_playbook.recommended_action,
+        care_playbook.recommended_action_vi,
+        care_playbook.recommended_channel
+    from applicable
+    inner join care_playbook
+        on
+            applicable.entry_type = care_playbook.entry_type
+            and applicable.entry_key = care_playbook.entry_key
+    qualify row_number() over (partition by applicable.customer_id order by care_playbook.priority) = 1
+
+)
+
+select * from chosen
