@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: build test lint sample clean venv
+.PHONY: build test lint sample clean venv bench-clv backtest backfill report
 
 venv: $(VENV)/.installed
 
@@ -31,9 +31,36 @@ lint: venv
 	$(BIN)/sqlfluff lint models tests/audit tests/marts tests/reference analyses
 	$(BIN)/ruff check clv scripts tests/python models
 
+## backtest: fit the predicted-value models on the orders up to SPLIT, predict the purchases after it and compare
+## with what happened (report in reports/backtest, see docs/backtest.md). SPLIT=YYYY-MM-DD is required; optional
+## END (last day of the holdout; default: the newest order), RAW (raw folder), VARS (extra dbt vars), OUT.
+## Example: make backtest SPLIT=2025-06-30
+backtest: venv
+	@test -n "$(SPLIT)" || { echo "make backtest: set SPLIT=YYYY-MM-DD, the last day the models are fitted on" \
+		"(e.g. make backtest SPLIT=2025-06-30 [END=2025-12-31] [RAW=data/mine])" >&2; exit 2; }
+	$(BIN)/python -m scripts.backtest --split-date $(SPLIT) $(if $(END),--end-date $(END)) \
+		$(if $(RAW),--raw-data-path $(RAW)) $(if $(VARS),--vars '$(VARS)') $(if $(OUT),--out $(OUT))
+
+## report: write the segment report, one self-contained HTML file (reports/segment_report.html), from the built
+## warehouse (run `make build` first; see docs/report.md). Optional WAREHOUSE (DuckDB file), OUT (HTML file).
+report: venv
+	$(BIN)/python -m scripts.report $(if $(WAREHOUSE),--warehouse $(WAREHOUSE)) $(if $(OUT),--out $(OUT))
+
+## backfill: record past as-of dates in the segment history (default: the 24 month-ends up to the current as-of
+## date) and rebuild segment_transitions; customer_segments is not changed. Optional START, END (yyyy-mm-dd),
+## EVERY (month, quarter, week), VARS (the vars of your build). Run `make build` first.
+backfill: venv
+	$(BIN)/python -m scripts.backfill $(if $(START),--start $(START)) $(if $(END),--end $(END)) \
+		$(if $(EVERY),--every $(EVERY)) $(if $(VARS),--vars '$(VARS)')
+
 ## sample: regenerate the bundled sample data (deterministic).
 sample: venv
 	$(BIN)/python -m scripts.generate_data --customers 3000 --out data/sample --format csv
+
+## bench-clv: time the CLV fit and scoring (BG/NBD, Gamma-Gamma, predictions) on 100k and 1M simulated customers
+## and write the figures into docs/benchmarks.md (its bench-clv section only).
+bench-clv: venv
+	$(BIN)/python -m scripts.bench_clv --customers 100000 1000000
 
 clean:
 	rm -rf target logs warehouse/*.duckdb
