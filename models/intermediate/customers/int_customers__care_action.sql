@@ -29,17 +29,32 @@ applicable as (
         lifecycle_segment as entry_key
     from lifecycle
 
-    {%- for flag in ['is_complainer', 'is_advocate', 'is_business'] %}
+    union all
+
+    select
+        customer_id,
+        'flag' as entry_type,
+        'is_complainer' as entry_key
+    from engagement
+    where is_complainer
 
     union all
 
     select
         customer_id,
         'flag' as entry_type,
-        '{{ flag }}' as entry_key
+        'is_advocate' as entry_key
     from engagement
-    where {{ flag }}
-    {%- endfor %}
+    where is_advocate
+
+    union all
+
+    select
+        customer_id,
+        'flag' as entry_type,
+        'is_business' as entry_key
+    from engagement
+    where is_business
 
 ),
 

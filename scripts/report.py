@@ -1,0 +1,862 @@
+"""Write the segment report: one self-contained HTML file from the built warehouse, for people without a BI tool.
+
+    python -m scripts.report [--warehouse PATH] [--out reports/segment_report.html]
+
+Reads the warehouse read-only (default: $DUCKDB_PATH, else warehouse/customer_segmentation.duckdb) and writes one
+HTML file with inline CSS and inline SVG charts (no JavaScript library, no network, no image files): segment sizes
+and revenue shares, the RFM heatmap, the Pareto curve, segments by region and by channel, the transitions between
+segments (marts.segment_transitions, when the segment history has been built) and the care playbook
+(reference.care_playbook, else reference.lifecycle_segments). A small inline script checks after load that every
+chart was drawn and writes the result into <pre id="render-check"> as JSON (read by tests/python/test_report.py).
+What each section shows: docs/report.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import math
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+DEFAULT_WAREHOUSE = Path("warehouse/customer_segmentation.duckdb")
+DEFAULT_OUT = Path("reports/segment_report.html")
+REQUIRED_TABLES = (
+    ("marts", "customer_segments"),
+    ("marts", "segment_summary"),
+    ("marts", "rfm_grid"),
+    ("marts", "pareto_curve"),
+    ("marts", "segment_by_region"),
+    ("marts", "segment_by_channel"),
+)
+NO_HISTORY_MESSAGE = "no segment history yet: run the backfill"
+REGION_ORDER = ("North", "Central", "South", "unknown")
+NO_SEGMENT = "(none)"
+# pseudo-segments of marts.segment_transitions: customers who appear, or disappear, during a period
+NOT_YET_CUSTOMER = "not_yet_customer"
+NO_LONGER_PRESENT = "no_longer_present"
+PSEUDO_SEGMENT_LABELS = {
+    NOT_YET_CUSTOMER: "(not yet a customer)",
+    NO_LONGER_PRESENT: "(no longer present)",
+    NO_SEGMENT: "(none)",
+}
+
+# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), one per lifecycle segment;
+# segments the report does not know take the spare colours in turn.
+SEGMENT_COLOURS = {
+    "potential": "#bbbbbb",
+    "lost": "#555555",
+    "new": "#56b4e9",
+    "at_risk": "#d55e00",
+    "vip": "#e69f00",
+    "loyal": "#0072b2",
+    "price_hunter": "#cc79a7",
+    "casual": "#009e73",
+}
+SPARE_COLOURS = ("#f0e442", "#882255", "#44aa99", "#999933", "#332288", "#aa4499")
+REVENUE_COLOUR = "#33415c"
+INK = "#1f2933"
+MUTED = "#616e7c"
+GRID = "#e4e7eb"
+FONT = "'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif"
+
+
+class ReportError(Exception):
+    """A problem the user can act on (no warehouse, a mart not built): reported as one line, without a traceback."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------------------------
+
+def esc(value: object) -> str:
+    """Any value as HTML-escaped text (quotes included, so it is safe in attributes too)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def fmt_int(value: object) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+def fmt_pct(value: object, digits: int = 1) -> str:
+    return "–" if value is None else f"{float(value) * 100:.{digits}f}%"
+
+
+def fmt_num(value: object, digits: int = 0) -> str:
+    return "–" if value is None else f"{float(value):,.{digits}f}"
+
+
+def fmt_money(value: object, currency: str = "") -> str:
+    """Compact amount: 16.5B, 4.8M, 9.1K (plain below a thousand), with the currency when given."""
+    if value is None:
+        return "–"
+    amount = float(value)
+    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(amount) >= threshold:
+            text = f"{amount / threshold:.3g}{suffix}"
+            break
+    else:
+        text = f"{amount:,.0f}"
+    return f"{text} {currency}".strip()
+
+
+def pretty(code: object) -> str:
+    """A code as words: 'cant_lose_them' -> 'cant lose them'."""
+    return "" if code is None else str(code).replace("_", " ")
+
+
+def _nice_max(value: float) -> float:
+    """The smallest 'round' axis maximum (1, 2, 2.5, 5 x a power of ten) at or above value (1 for nothing)."""
+    if value <= 0 or not math.isfinite(value):
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * power >= value - 1e-12:
+            return step * power
+    return 10 * power
+
+
+def _ticks(maximum: float, count: int = 5) -> list[float]:
+    return [maximum * i / count for i in range(count + 1)]
+
+
+def _text_colour(fill: str) -> str:
+    """Dark or white text, whichever reads better on the fill (relative luminance of a #rrggbb colour)."""
+    red, green, blue = (int(fill[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return INK if luminance > 0.5 else "#ffffff"
+
+
+def _blend(low: str, high: str, share: float) -> str:
+    """The colour share of the way from low to high (#rrggbb)."""
+    share = min(max(share, 0.0), 1.0)
+    channels = (
+        round(int(low[i:i + 2], 16) + (int(high[i:i + 2], 16) - int(low[i:i + 2], 16)) * share) for i in (1, 3, 5)
+    )
+    return "#" + "".join(f"{channel:02x}" for channel in channels)
+
+
+def segment_colours(segments: Iterable[str]) -> dict[str, str]:
+    colours: dict[str, str] = {}
+    spare = 0
+    for segment in segments:
+        if segment in colours:
+            continue
+        if segment in SEGMENT_COLOURS:
+            colours[segment] = SEGMENT_COLOURS[segment]
+        else:
+            colours[segment] = SPARE_COLOURS[spare % len(SPARE_COLOURS)]
+            spare += 1
+    return colours
+
+
+# --------------------------------------------------------------------------------------------------------------
+# SVG charts (strings; every text from the data goes through esc)
+# --------------------------------------------------------------------------------------------------------------
+
+def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> list[str]:
+    return [
+        (f'<svg class="chart" id="{esc(chart_id)}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+         f'role="img" aria-labelledby="{esc(chart_id)}-title {esc(chart_id)}-desc" font-family="{esc(FONT)}" '
+         f'font-size="12" fill="{INK}">'),
+        f'<title id="{esc(chart_id)}-title">{esc(title)}</title>',
+        f'<desc id="{esc(chart_id)}-desc">{esc(desc)}</desc>',
+    ]
+
+
+def _text(x: float, y: float, content: object, anchor: str = "start", size: int | None = None,
+          weight: str | None = None, fill: str | None = None, extra: str = "") -> str:
+    attributes = f'x="{x:.1f}" y="{y:.1f}"'
+    if anchor != "start":
+        attributes += f' text-anchor="{anchor}"'
+    if size:
+        attributes += f' font-size="{size}"'
+    if weight:
+        attributes += f' font-weight="{weight}"'
+    if fill:
+        attributes += f' fill="{fill}"'
+    if extra:
+        attributes += " " + extra
+    return f"<text {attributes}>{esc(content)}</text>"
+
+
+def _rect(x: float, y: float, width: float, height: float, fill: str, label: str | None = None,
+          extra: str = "") -> str:
+    tooltip = f"<title>{esc(label)}</title>" if label else ""
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{max(height, 0):.1f}" '
+            f'fill="{fill}"{" " + extra if extra else ""}>{tooltip}</rect>')
+
+
+def _legend(items: Sequence[tuple[str, str]], x0: float, y0: float, width: float) -> tuple[list[str], float]:
+    """Colour swatches with labels, wrapped to width; returns the parts and the height used."""
+    parts: list[str] = []
+    x, y = x0, y0
+    for label, colour in items:
+        item_width = 14 + 6.2 * len(label) + 18
+        if x + item_width > x0 + width and x > x0:
+            x, y = x0, y + 18
+        parts.append(_rect(x, y, 11, 11, colour))
+        parts.append(_text(x + 15, y + 10, label, size=11))
+        x += item_width
+    return parts, y - y0 + 18
+
+
+def share_bars_svg(chart_id: str, title: str, rows: Sequence[dict], colours: dict[str, str]) -> str:
+    """Horizontal bars per segment: share of customers (segment colour) above share of revenue (dark)."""
+    left, right, top, row_height = 220, 70, 40, 40
+    width = 820
+    plot_width = width - left - right
+    height = top + row_height * len(rows) + 50
+    maximum = _nice_max(max([float(row["customer_share"] or 0) for row in rows]
+                            + [float(row["revenue_share"] or 0) for row in rows] + [0.01]))
+    scale = plot_width / maximum
+    desc = "; ".join(
+        f"{row['label']}: {fmt_pct(row['customer_share'])} of customers, {fmt_pct(row['revenue_share'])} of revenue"
+        for row in rows
+    )
+    parts = _svg_open(chart_id, width, height, title, desc)
+    parts += _legend([("share of customers", "#8899aa"), ("share of net revenue", REVENUE_COLOUR)], left, 8,
+                     plot_width)[0]
+    for tick in _ticks(maximum):
+        x = left + tick * scale
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 44}" stroke="{GRID}"/>')
+        parts.append(_text(x, height - 30, fmt_pct(tick, 0), anchor="middle", size=11, fill=MUTED))
+    for index, row in enumerate(rows):
+        y = top + index * row_height
+        colour = colours.get(row["segment"], "#8899aa")
+        customer_share = float(row["customer_share"] or 0)
+        revenue_share = float(row["revenue_share"] or 0)
+        parts.append(_text(left - 10, y + 15, row["label"], anchor="end", weight="600"))
+        if row.get("label_vi"):
+            parts.append(_text(left - 10, y + 30, row["label_vi"], anchor="end", size=11, fill=MUTED))
+        parts.append(_rect(left, y + 4, customer_share * scale, 14, colour,
+                           f"{row['label']}: {fmt_int(row['customers'])} customers ({fmt_pct(customer_share)})"))
+        parts.append(_text(left + customer_share * scale + 5, y + 15, fmt_pct(customer_share), size=11))
+        parts.append(_rect(left, y + 20, revenue_share * scale, 14, REVENUE_COLOUR,
+                           f"{row['label']}: {fmt_pct(revenue_share)} of net revenue"))
+        parts.append(_text(left + revenue_share * scale + 5, y + 31, fmt_pct(revenue_share), size=11))
+    parts.append(f'<line x1="{left}" y1="{height - 44}" x2="{left + plot_width}" y2="{height - 44}" stroke="{MUTED}"/>')
+    parts.append(_text(left + plot_width / 2, height - 10, "share of all customers / of all net revenue",
+                       anchor="middle", fill=MUTED))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def rfm_heatmap_svg(chart_id: str, cells: Sequence[dict]) -> str:
+    """5 x 5 grid: frequency score across, recency score up; colour and number = customers; the cell's segment."""
+    left, top, cell_width, cell_height = 90, 20, 120, 64
+    width = left + 5 * cell_width + 40
+    height = top + 5 * cell_height + 100
+    by_cell = {(int(cell["r_score"]), int(cell["f_score"])): cell for cell in cells}
+    maximum = max([int(cell["customers"]) for cell in cells] + [1])
+    desc = "Customers with an order by recency score (rows, 5 = most recent) and frequency score (columns): " + "; ".join(
+        f"R{r} F{f}: {fmt_int(by_cell[(r, f)]['customers'])} ({pretty(by_cell[(r, f)]['rfm_segment'])})"
+        for r in range(5, 0, -1) for f in range(1, 6) if (r, f) in by_cell
+    )
+    parts = _svg_open(chart_id, width, height, "RFM grid: customers by recency and frequency score", desc)
+    for r_score in range(5, 0, -1):
+        y = top + (5 - r_score) * cell_height
+        parts.append(_text(left - 12, y + cell_height / 2 + 4, f"R{r_score}", anchor="end", weight="600"))
+        for f_score in range(1, 6):
+            x = left + (f_score - 1) * cell_width
+            cell = by_cell.get((r_score, f_score))
+            customers = int(cell["customers"]) if cell else 0
+            fill = _blend("#f0f4f8", "#08306b", math.sqrt(customers / maximum))
+            ink = _text_colour(fill)
+            segment = pretty(cell["rfm_segment"]) if cell else ""
+            parts.append(_rect(x, y, cell_width - 2, cell_height - 2, fill,
+                               f"R{r_score} F{f_score} {segment}: {customers:,} customers", 'stroke="#ffffff"'))
+            parts.append(_text(x + cell_width / 2, y + 28, f"{customers:,}", anchor="middle", size=16,
+                               weight="700", fill=ink))
+            parts.append(_text(x + cell_width / 2, y + 46, segment, anchor="middle", size=10, fill=ink))
+    for f_score in range(1, 6):
+        parts.append(_text(left + (f_score - 0.5) * cell_width, top + 5 * cell_height + 18, f"F{f_score}",
+                           anchor="middle", weight="600"))
+    parts.append(_text(left + 2.5 * cell_width, top + 5 * cell_height + 40,
+                       "frequency score (F): 1 = fewest orders … 5 = most", anchor="middle", fill=MUTED))
+    parts.append(_text(18, top + 2.5 * cell_height, "recency score (R): 5 = most recent", anchor="middle",
+                       fill=MUTED, extra=f'transform="rotate(-90 18 {top + 2.5 * cell_height:.1f})"'))
+    # colour key
+    key_y = top + 5 * cell_height + 58
+    for step in range(10):
+        parts.append(_rect(left + step * 24, key_y, 24, 12, _blend("#f0f4f8", "#08306b", math.sqrt(step / 9))))
+    parts.append(_text(left, key_y + 28, "0", size=11, fill=MUTED))
+    parts.append(_text(left + 240, key_y + 28, f"{maximum:,} customers", anchor="end", size=11, fill=MUTED))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def pareto_svg(chart_id: str, points: Sequence[dict], pareto_point: tuple[float, float] | None) -> str:
+    """The cumulative revenue curve over the customer share, the line of equality and the Pareto set marked."""
+    left, top, plot_width, plot_height = 80, 20, 560, 340
+    width, height = left + plot_width + 40, top + plot_height + 70
+
+    def x_of(share: float) -> float:
+        return left + share * plot_width
+
+    def y_of(share: float) -> float:
+        return top + (1 - share) * plot_height
+
+    curve = [(0.0, 0.0)] + [(float(point["customer_share"]), float(point["cumulative_revenue_share"] or 0))
+                            for point in points]
+    desc = "Cumulative share of net revenue against the share of customers with an order, largest spenders first: " + \
+        "; ".join(f"top {point['customer_percentile']}% of customers: {fmt_pct(point['cumulative_revenue_share'])}"
+                  for point in points if int(point["customer_percentile"]) in (1, 5, 10, 20, 50, 100))
+    parts = _svg_open(chart_id, width, height, "Pareto curve: cumulative share of net revenue", desc)
+    for tick in _ticks(1.0):
+        parts.append(f'<line x1="{x_of(tick):.1f}" y1="{top}" x2="{x_of(tick):.1f}" y2="{top + plot_height}" '
+                     f'stroke="{GRID}"/>')
+        parts.append(f'<line x1="{left}" y1="{y_of(tick):.1f}" x2="{left + plot_width}" y2="{y_of(tick):.1f}" '
+                     f'stroke="{GRID}"/>')
+        parts.append(_text(x_of(tick), top + plot_height + 18, fmt_pct(tick, 0), anchor="middle", size=11,
+                           fill=MUTED))
+        parts.append(_text(left - 8, y_of(tick) + 4, fmt_pct(tick, 0), anchor="end", size=11, fill=MUTED))
+    parts.append(f'<line x1="{x_of(0):.1f}" y1="{y_of(0):.1f}" x2="{x_of(1):.1f}" y2="{y_of(1):.1f}" '
+                 f'stroke="{MUTED}" stroke-dasharray="4 4"><title>equal revenue per customer</title></line>')
+    path = " ".join(f"{x_of(x):.1f},{y_of(y):.1f}" for x, y in curve)
+    parts.append(f'<polyline points="{path}" fill="none" stroke="{REVENUE_COLOUR}" stroke-width="2.5">'
+                 f"<title>cumulative share of net revenue</title></polyline>")
+    if pareto_point is not None:
+        x_share, y_share = pareto_point
+        parts.append(f'<line x1="{x_of(x_share):.1f}" y1="{y_of(0):.1f}" x2="{x_of(x_share):.1f}" '
+                     f'y2="{y_of(y_share):.1f}" stroke="{SEGMENT_COLOURS["vip"]}" stroke-dasharray="3 3"/>')
+        parts.append(f'<line x1="{x_of(0):.1f}" y1="{y_of(y_share):.1f}" x2="{x_of(x_share):.1f}" '
+                     f'y2="{y_of(y_share):.1f}" stroke="{SEGMENT_COLOURS["vip"]}" stroke-dasharray="3 3"/>')
+        parts.append(f'<circle cx="{x_of(x_share):.1f}" cy="{y_of(y_share):.1f}" r="5" '
+                     f'fill="{SEGMENT_COLOURS["vip"]}"><title>the Pareto set (value tier A)</title></circle>')
+        parts.append(_text(x_of(x_share) + 10, y_of(y_share) + 18,
+                           f"Pareto set: top {fmt_pct(x_share)} of customers, {fmt_pct(y_share)} of revenue",
+                           weight="600"))
+    parts.append(f'<line x1="{left}" y1="{top + plot_height}" x2="{left + plot_width}" y2="{top + plot_height}" '
+                 f'stroke="{MUTED}"/>')
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_height}" stroke="{MUTED}"/>')
+    parts.append(_text(left + plot_width / 2, top + plot_height + 44,
+                       "share of customers with an order, largest spenders first", anchor="middle", fill=MUTED))
+    parts.append(_text(20, top + plot_height / 2, "cumulative share of net revenue", anchor="middle", fill=MUTED,
+                       extra=f'transform="rotate(-90 20 {top + plot_height / 2:.1f})"'))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def stacked_bars_svg(chart_id: str, title: str, group_label: str, groups: Sequence[str],
+                     rows: Sequence[dict], group_key: str, segments: Sequence[str], labels: dict[str, str],
+                     colours: dict[str, str]) -> str:
+    """Per group (region, channel): two 100% bars, customers and net revenue, split by lifecycle segment."""
+    left, right, group_height = 210, 30, 52
+    width = 820
+    plot_width = width - left - right
+    legend, legend_height = _legend([(labels.get(segment, segment), colours[segment]) for segment in segments],
+                                    left, 8, plot_width)
+    top = 8 + legend_height + 10
+    height = top + group_height * len(groups) + 50
+    cells = {(row[group_key], row["lifecycle_segment"]): row for row in rows}
+    totals = {group: sum(int(row["customers"]) for row in rows if row[group_key] == group) for group in groups}
+    desc_parts = []
+    for group in groups:
+        shares = ", ".join(
+            f"{labels.get(segment, segment)} {fmt_pct(cells[(group, segment)]['customer_share'])}"
+            for segment in segments if (group, segment) in cells
+        )
+        desc_parts.append(f"{group} ({totals[group]:,} customers): {shares}")
+    parts = _svg_open(chart_id, width, height, title, "Share of customers by lifecycle segment: "
+                      + "; ".join(desc_parts))
+    parts += legend
+    for tick in _ticks(1.0):
+        x = left + tick * plot_width
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 44}" stroke="{GRID}"/>')
+        parts.append(_text(x, height - 30, fmt_pct(tick, 0), anchor="middle", size=11, fill=MUTED))
+    for index, group in enumerate(groups):
+        y = top + index * group_height
+        parts.append(_text(left - 66, y + 17, group, anchor="end", weight="600"))
+        parts.append(_text(left - 66, y + 32, f"{totals[group]:,} customers", anchor="end", size=10, fill=MUTED))
+        for offset, measure, caption in ((2, "customer_share", "customers"), (22, "revenue_share", "revenue")):
+            parts.append(_text(left - 6, y + offset + 13, caption, anchor="end", size=10, fill=MUTED))
+            x = float(left)
+            for segment in segments:
+                row = cells.get((group, segment))
+                share = float(row[measure] or 0) if row else 0.0
+                if share <= 0:
+                    continue
+                bar_width = share * plot_width
+                colour = colours[segment]
+                parts.append(_rect(x, y + offset, bar_width, 18, colour,
+                                   f"{group}, {labels.get(segment, segment)}: {fmt_pct(share)} of {caption}"))
+                if bar_width >= 34:
+                    parts.append(_text(x + bar_width / 2, y + offset + 13, fmt_pct(share, 0), anchor="middle",
+                                       size=10, fill=_text_colour(colour)))
+                x += bar_width
+    parts.append(f'<line x1="{left}" y1="{height - 44}" x2="{left + plot_width}" y2="{height - 44}" stroke="{MUTED}"/>')
+    parts.append(_text(left + plot_width / 2, height - 10,
+                       f"share of the {group_label}'s customers (upper bar) and net revenue (lower bar)",
+                       anchor="middle", fill=MUTED))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def transition_matrix_svg(chart_id: str, title: str, rows: Sequence[dict], sources: Sequence[str],
+                          targets: Sequence[str], labels: dict[str, str]) -> str:
+    """From-segment (rows) x to-segment (columns) customers; the diagonal (stayed) is outlined."""
+    left, top, cell_width, cell_height = 150, 120, 78, 34
+    width = left + cell_width * len(targets) + 70
+    height = top + cell_height * len(sources) + 50
+    cells: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row["from_segment"], row["to_segment"])
+        cells[key] = cells.get(key, 0) + int(row["customers"] or 0)
+    maximum = max(list(cells.values()) + [1])
+    desc = "Customers by segment at the start (rows) and at the end (columns) of the period: " + "; ".join(
+        f"{labels.get(source, source)} to {labels.get(target, target)}: {cells[(source, target)]:,}"
+        for source in sources for target in targets if cells.get((source, target))
+    )
+    parts = _svg_open(chart_id, width, height, title, desc)
+    parts.append(_text(left + cell_width * len(targets) / 2, 14, "segment at the end of the period", anchor="middle",
+                       fill=MUTED))
+    for column, target in enumerate(targets):
+        x = left + (column + 0.4) * cell_width
+        parts.append(_text(x, top - 8, labels.get(target, target), size=11, weight="600",
+                           extra=f'transform="rotate(-35 {x:.1f} {top - 8})"'))
+    for row_index, source in enumerate(sources):
+        y = top + row_index * cell_height
+        parts.append(_text(left - 8, y + cell_height / 2 + 4, labels.get(source, source), anchor="end", size=11,
+                           weight="600"))
+        for column, target in enumerate(targets):
+            x = left + column * cell_width
+            count = cells.get((source, target), 0)
+            fill = _blend("#f0f4f8", "#7a2e0e", math.sqrt(count / maximum))
+            outline = f'stroke="{INK}" stroke-width="2"' if source == target else 'stroke="#ffffff"'
+            parts.append(_rect(x, y, cell_width - 2, cell_height - 2, fill,
+                               f"{labels.get(source, source)} → {labels.get(target, target)}: {count:,}", outline))
+            parts.append(_text(x + cell_width / 2, y + cell_height / 2 + 4, f"{count:,}" if count else "",
+                               anchor="middle", size=11, fill=_text_colour(fill)))
+    parts.append(_text(left + cell_width * len(targets) / 2, height - 14,
+                       "rows: segment at the start of the period; outlined: stayed in the segment", anchor="middle",
+                       fill=MUTED))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reading the warehouse
+# --------------------------------------------------------------------------------------------------------------
+
+def _rows(connection: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    relation = connection.sql(sql)
+    columns = relation.columns
+    return [dict(zip(columns, row)) for row in relation.fetchall()]
+
+
+def _tables(connection: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    return {(schema, name) for schema, name in connection.sql(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> dict[str, str]:
+    return dict(connection.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, name]).fetchall())
+
+
+def read_warehouse(warehouse: Path) -> dict[str, Any]:
+    """Everything the report shows, read in one read-only connection."""
+    if not warehouse.is_file():
+        raise ReportError(f"no warehouse at {warehouse}: build it first (make build) or pass --warehouse")
+    try:
+        connection = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as error:
+        raise ReportError(f"cannot open {warehouse} read-only ({error}); is a dbt build writing it?") from error
+    with connection:
+        tables = _tables(connection)
+        missing = [f"{schema}.{name}" for schema, name in REQUIRED_TABLES if (schema, name) not in tables]
+        if missing:
+            raise ReportError(f"{', '.join(missing)} not found in {warehouse}: run `make build` (dbt build) first")
+        data: dict[str, Any] = {"warehouse": str(warehouse)}
+        data["meta"] = _rows(connection, """
+            select
+                max(as_of_date) as as_of_date,
+                max(segmented_at) as segmented_at,
+                any_value(currency) as currency,
+                count(*) as customers,
+                count(*) filter (where completed_order_count > 0) as customers_with_order,
+                coalesce(sum(net_revenue), 0) as net_revenue,
+                count(*) filter (where is_pareto_top) as pareto_customers,
+                sum(net_revenue) filter (where is_pareto_top) as pareto_net_revenue,
+                sum(net_revenue) filter (where completed_order_count > 0) as net_revenue_with_order
+            from marts.customer_segments
+        """)[0]
+        data["summary"] = _rows(connection, "select * from marts.segment_summary order by dimension, customers desc")
+        data["rfm_grid"] = _rows(connection, "select * from marts.rfm_grid order by r_score desc, f_score")
+        data["pareto"] = _rows(connection, "select * from marts.pareto_curve order by customer_percentile")
+        data["by_region"] = _rows(connection, "select * from marts.segment_by_region")
+        data["by_channel"] = _rows(connection, "select * from marts.segment_by_channel")
+        data["segment_order"] = _segment_order(connection, tables)
+        data["flag_counts"] = _flag_counts(connection)
+        data["transitions"], data["transitions_note"] = _transitions(connection, tables)
+        data["playbook"], data["playbook_source"] = _playbook(connection, tables)
+    return data
+
+
+def _segment_order(connection: duckdb.DuckDBPyConnection, tables: set[tuple[str, str]]) -> list[str]:
+    """Lifecycle segments in rule order (seed lifecycle_segments), else as the report's colour table lists them."""
+    if ("reference", "lifecycle_segments") in tables:
+        return [row[0] for row in connection.sql(
+            "select lifecycle_segment from reference.lifecycle_segments order by rule_order").fetchall()]
+    return list(SEGMENT_COLOURS)
+
+
+def _flag_counts(connection: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Customers with each boolean flag of customer_segments (is_vip, is_complainer, ...)."""
+    flags = [name for name, kind in _columns(connection, "marts", "customer_segments").items()
+             if kind == "BOOLEAN" and name.startswith("is_")]
+    if not flags:
+        return {}
+    counts = connection.sql("select " + ", ".join(f'count(*) filter (where "{flag}")' for flag in flags)
+                            + " from marts.customer_segments").fetchall()[0]
+    return dict(zip(flags, (int(count) for count in counts)))
+
+
+def _transitions(connection: duckdb.DuckDBPyConnection, tables: set[tuple[str, str]]) -> tuple[list[dict], str]:
+    """Rows of marts.segment_transitions, or none and why: not built yet, empty, or unreadable."""
+    if ("marts", "segment_transitions") not in tables:
+        return [], NO_HISTORY_MESSAGE
+    try:
+        rows = _rows(connection, """
+            select period_start, period_end, from_segment, to_segment, customers, net_revenue
+            from marts.segment_transitions
+            order by period_end, period_start, from_segment, to_segment
+        """)
+    except duckdb.Error as error:
+        print(f"report: marts.segment_transitions cannot be read: {error}", file=sys.stderr)
+        return [], f"marts.segment_transitions cannot be read ({error}); {NO_HISTORY_MESSAGE}"
+    return rows, "" if rows else NO_HISTORY_MESSAGE
+
+
+def _playbook(connection: duckdb.DuckDBPyConnection, tables: set[tuple[str, str]]) -> tuple[list[dict], str]:
+    """The care playbook (seed care_playbook), else the segment actions of seed lifecycle_segments."""
+    if ("reference", "care_playbook") in tables:
+        rows = _rows(connection, """
+            select entry_type, entry_key, priority, label, label_vi, recommended_action, recommended_action_vi,
+                recommended_channel
+            from reference.care_playbook
+            order by priority, entry_type, entry_key
+        """)
+        return rows, "reference.care_playbook"
+    if ("reference", "lifecycle_segments") in tables:
+        # older builds kept the care actions in this seed; without them the table lists the segments alone
+        present = _columns(connection, "reference", "lifecycle_segments")
+        actions = ", ".join(f"{column}" if column in present else f"null as {column}"
+                            for column in ("recommended_action", "recommended_action_vi", "recommended_channel"))
+        rows = _rows(connection, f"""
+            select
+                'segment' as entry_type,
+                lifecycle_segment as entry_key,
+                rule_order as priority,
+                lifecycle_segment_label as label,
+                lifecycle_segment_vi as label_vi,
+                {actions}
+            from reference.lifecycle_segments
+            order by rule_order
+        """)
+        return rows, "reference.lifecycle_segments"
+    return [], ""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------------------------
+
+CSS = f"""
+:root {{ color-scheme: light; }}
+body {{ font-family: {FONT}; color: {INK}; background: #f7f8fa; margin: 0; line-height: 1.45; }}
+main {{ max-width: 1060px; margin: 0 auto; padding: 24px 28px 48px; background: #ffffff; }}
+h1 {{ font-size: 26px; margin: 0 0 4px; }}
+h2 {{ font-size: 19px; margin: 36px 0 6px; padding-top: 12px; border-top: 1px solid {GRID}; }}
+p.lead, p.note, figcaption {{ color: {MUTED}; margin: 4px 0 12px; }}
+.vi {{ color: {MUTED}; font-size: 0.92em; }}
+.kpis {{ display: flex; flex-wrap: wrap; gap: 12px; margin: 18px 0 6px; }}
+.kpi {{ flex: 1 1 180px; border: 1px solid {GRID}; border-radius: 6px; padding: 10px 14px; }}
+.kpi b {{ display: block; font-size: 22px; }}
+.kpi span {{ color: {MUTED}; font-size: 13px; }}
+figure {{ margin: 12px 0; overflow-x: auto; }}
+svg.chart {{ max-width: 100%; height: auto; display: block; }}
+div.table {{ overflow-x: auto; }}
+table {{ border-collapse: collapse; width: 100%; margin: 10px 0; font-size: 12.5px; }}
+td:first-child {{ min-width: 140px; }}
+th, td {{ text-align: left; padding: 4px 6px; border-bottom: 1px solid {GRID}; vertical-align: top; }}
+th {{ background: #f0f2f5; font-weight: 600; }}
+td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.num {{ white-space: nowrap; }}
+.swatch {{ display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }}
+.empty {{ padding: 14px 16px; background: #fff8e6; border: 1px solid #f3d99b; border-radius: 6px; }}
+details {{ margin: 8px 0; }}
+pre#render-check {{ color: {MUTED}; font-size: 11px; white-space: pre-wrap; }}
+footer {{ margin-top: 36px; color: {MUTED}; font-size: 12px; }}
+"""
+
+# After load: every chart must have a box on the page and at least one drawn shape; the result is written into
+# <pre id="render-check"> as JSON, read by the browser test (and visible at the bottom of the page).
+RENDER_CHECK_JS = """
+window.addEventListener('load', function () {
+  var target = document.getElementById('render-check');
+  var charts = document.querySelectorAll('svg.chart');
+  var failed = [];
+  var rendered = 0;
+  charts.forEach(function (svg) {
+    var box = svg.getBoundingClientRect();
+    var drawn = 0;
+    svg.querySelectorAll('rect, line, polyline, path, circle, polygon').forEach(function (shape) {
+      var shapeBox = shape.getBBox();
+      if (shapeBox.width > 0 || shapeBox.height > 0) { drawn += 1; }
+    });
+    if (box.width > 0 && box.height > 0 && drawn > 0) { rendered += 1; } else { failed.push(svg.id); }
+  });
+  target.textContent = JSON.stringify({
+    charts: charts.length,
+    expected: parseInt(target.getAttribute('data-expected-charts'), 10),
+    rendered: rendered,
+    failed: failed
+  });
+});
+"""
+
+
+def _table(headers: Sequence[tuple[str, bool]], rows: Iterable[Sequence[str]]) -> str:
+    """An HTML table; headers are (text, is_numeric); cells are already-escaped HTML."""
+    head = "".join(f'<th{" class=num" if numeric else ""} scope="col">{esc(text)}</th>' for text, numeric in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td{" class=num" if numeric else ""}>{cell}</td>'
+                         for (_, numeric), cell in zip(headers, row)) + "</tr>"
+        for row in rows
+    )
+    return f'<div class="table"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def _ordered(segments: Iterable[str], order: Sequence[str]) -> list[str]:
+    present = list(dict.fromkeys(segments))
+    return [segment for segment in order if segment in present] + [s for s in present if s not in order]
+
+
+def _summary_table(rows: Sequence[dict], currency: str, colours: dict[str, str] | None) -> str:
+    headers = [("segment", False), ("customers", True), ("% customers", True), (f"net revenue {currency}", True),
+               ("% revenue", True), ("avg CLV", True), ("median CLV", True), ("avg predicted CLV 365d", True),
+               ("median predicted CLV 365d", True), ("avg recency (days)", True)]
+    body = []
+    for row in rows:
+        swatch = (f'<span class="swatch" style="background:{colours[row["segment"]]}"></span>'
+                  if colours and row["segment"] in colours else "")
+        name = esc(row["segment_label"] or pretty(row["segment"]))
+        if row.get("segment_label_vi"):
+            name += f'<br><span class="vi" lang="vi">{esc(row["segment_label_vi"])}</span>'
+        body.append([swatch + name, esc(fmt_int(row["customers"])), esc(fmt_pct(row["customer_share"])),
+                     esc(fmt_money(row["net_revenue"])), esc(fmt_pct(row["revenue_share"])),
+                     esc(fmt_money(row["avg_historical_clv"])), esc(fmt_money(row["median_historical_clv"])),
+                     esc(fmt_money(row["avg_predicted_clv_365d"])), esc(fmt_money(row["median_predicted_clv_365d"])),
+                     esc(fmt_num(row["avg_recency_days"]))])
+    return _table(headers, body)
+
+
+def _transitions_section(data: dict[str, Any], labels: dict[str, str], order: Sequence[str]) -> tuple[str, int]:
+    rows = data["transitions"]
+    if not rows:
+        return f'<p class="empty" id="transitions-empty">{esc(data["transitions_note"])}</p>', 0
+    for row in rows:
+        row["from_segment"] = row["from_segment"] or NO_SEGMENT
+        row["to_segment"] = row["to_segment"] or NO_SEGMENT
+    periods: dict[tuple[date, date], list[dict]] = {}
+    for row in rows:
+        periods.setdefault((row["period_start"], row["period_end"]), []).append(row)
+    latest = max(periods, key=lambda period: (period[1], period[0]))
+    axis_order = [NOT_YET_CUSTOMER, NO_SEGMENT, *order, NO_LONGER_PRESENT]
+    # every real segment on both axes (an empty row or column is a finding too); the pseudo-segments only if used
+    sources = _ordered([*order, *(row["from_segment"] for row in periods[latest])], axis_order)
+    targets = _ordered([*order, *(row["to_segment"] for row in periods[latest])], axis_order)
+    chart = transition_matrix_svg(
+        "chart-transitions", f"Segment transitions from {latest[0]} to {latest[1]}", periods[latest], sources,
+        targets, {**labels, **PSEUDO_SEGMENT_LABELS})
+    summary_rows = []
+    for (start, end), period_rows in sorted(periods.items(), key=lambda item: (item[0][1], item[0][0]),
+                                            reverse=True):
+        at_start = [row for row in period_rows if row["from_segment"] not in (NOT_YET_CUSTOMER, NO_SEGMENT)]
+        customers_at_start = sum(int(row["customers"] or 0) for row in at_start)
+        moved = sum(int(row["customers"] or 0) for row in at_start if row["from_segment"] != row["to_segment"])
+        entered = sum(int(row["customers"] or 0) for row in period_rows
+                      if row["from_segment"] in (NOT_YET_CUSTOMER, NO_SEGMENT))
+        revenue = sum((row["net_revenue"] or Decimal(0)) for row in period_rows)
+        summary_rows.append([esc(start), esc(end), esc(fmt_int(customers_at_start)), esc(fmt_int(moved)),
+                             esc(fmt_pct(moved / customers_at_start if customers_at_start else None)),
+                             esc(fmt_int(entered)), esc(fmt_money(revenue))])
+    table = _table([("period start", False), ("period end", False), ("customers at the start", True),
+                    ("changed segment", True), ("% changed", True), ("new customers", True),
+                    (f"net revenue in the period {data['meta']['currency'] or ''}", True)], summary_rows)
+    html_text = (f'<figure>{chart}<figcaption>Latest period, {esc(latest[0])} to {esc(latest[1])}: customers by '
+                 f"segment at its start (rows) and its end (columns).</figcaption></figure>"
+                 f"<details{' open' if len(periods) <= 12 else ''}><summary>All {len(periods)} periods</summary>"
+                 f"{table}</details>")
+    return html_text, 1
+
+
+def _playbook_section(data: dict[str, Any], customers_by_segment: dict[str, int]) -> str:
+    rows = data["playbook"]
+    if not rows:
+        return '<p class="empty">no care playbook in the warehouse (seed care_playbook or lifecycle_segments)</p>'
+    flags = data["flag_counts"]
+    body = []
+    for row in rows:
+        key = row["entry_key"]
+        if row["entry_type"] == "segment":
+            customers = customers_by_segment.get(key)
+        else:
+            customers = flags.get(key if str(key).startswith("is_") else f"is_{key}")
+        label = esc(row["label"] or pretty(key))
+        if row.get("label_vi"):
+            label += f'<br><span class="vi" lang="vi">{esc(row["label_vi"])}</span>'
+        action = esc(row["recommended_action"])
+        if row.get("recommended_action_vi"):
+            action += f'<br><span class="vi" lang="vi">{esc(row["recommended_action_vi"])}</span>'
+        body.append([esc(row["priority"]), esc(row["entry_type"]), label, action, esc(row["recommended_channel"]),
+                     esc(fmt_int(customers))])
+    note = (f'<p class="note">From {esc(data["playbook_source"])}'
+            + (" (the care playbook is not built yet: the segments' actions are shown)."
+               if data["playbook_source"] == "reference.lifecycle_segments" else ".") + "</p>")
+    return note + _table([("priority", True), ("type", False), ("segment or flag", False),
+                          ("recommended action", False), ("channel", False), ("customers in it", True)], body)
+
+
+def render_html(data: dict[str, Any], generated_at: datetime) -> str:
+    meta = data["meta"]
+    currency = meta["currency"] or ""
+    order = data["segment_order"]
+    lifecycle = [row for row in data["summary"] if row["dimension"] == "lifecycle_segment"]
+    lifecycle.sort(key=lambda row: order.index(row["segment"]) if row["segment"] in order else len(order))
+    rfm = [row for row in data["summary"] if row["dimension"] == "rfm_segment"]
+    labels = {row["segment"]: row["segment_label"] or pretty(row["segment"]) for row in lifecycle}
+    colours = segment_colours([*order, *(row["segment"] for row in lifecycle)])
+    segments_present = _ordered([row["lifecycle_segment"] for row in data["by_region"] + data["by_channel"]], order)
+    customers_by_segment = {row["segment"]: int(row["customers"]) for row in lifecycle}
+
+    lifecycle_bars = share_bars_svg(
+        "chart-lifecycle", "Lifecycle segments: share of customers and of net revenue",
+        [{**row, "label": labels[row["segment"]], "label_vi": row["segment_label_vi"]} for row in lifecycle], colours)
+    rfm_bars = share_bars_svg(
+        "chart-rfm-segments", "RFM segments: share of customers and of net revenue",
+        [{**row, "label": pretty(row["segment"]), "label_vi": None} for row in rfm], {})
+    heatmap = rfm_heatmap_svg("chart-rfm-grid", data["rfm_grid"])
+    pareto_point = None
+    if meta["pareto_customers"] and meta["customers_with_order"] and meta["net_revenue_with_order"]:
+        pareto_point = (meta["pareto_customers"] / meta["customers_with_order"],
+                        float(meta["pareto_net_revenue"] or 0) / float(meta["net_revenue_with_order"]))
+    pareto = pareto_svg("chart-pareto", data["pareto"], pareto_point)
+    regions = _ordered([row["home_region"] for row in data["by_region"]], REGION_ORDER)
+    channel_customers: dict[str, int] = {}
+    for row in data["by_channel"]:
+        channel_customers[row["preferred_channel"]] = (channel_customers.get(row["preferred_channel"], 0)
+                                                       + int(row["customers"]))
+    channels = sorted(channel_customers, key=lambda channel: (channel == "none", -channel_customers[channel], channel))
+    by_region = stacked_bars_svg("chart-region", "Lifecycle segments by home region", "region", regions,
+                                 data["by_region"], "home_region", segments_present, labels, colours)
+    by_channel = stacked_bars_svg("chart-channel", "Lifecycle segments by preferred channel", "channel",
+                                  [pretty(channel) for channel in channels],
+                                  [{**row, "preferred_channel": pretty(row["preferred_channel"])}
+                                   for row in data["by_channel"]],
+                                  "preferred_channel", segments_present, labels, colours)
+    transitions_html, transition_charts = _transitions_section(data, labels, order)
+    chart_count = 6 + transition_charts
+
+    top_10 = next((row for row in data["pareto"] if int(row["customer_percentile"]) == 10), None)
+    kpis = [
+        (fmt_int(meta["customers"]), "customers (signed up by the as-of date)"),
+        (fmt_int(meta["customers_with_order"]), "with a completed order"),
+        (fmt_money(meta["net_revenue"], currency), "net revenue to date"),
+        (fmt_pct(top_10["cumulative_revenue_share"]) if top_10 else "–", "of revenue from the top 10% of buyers"),
+    ]
+    segmented_at = meta["segmented_at"]
+    built = f"{segmented_at:%Y-%m-%d %H:%M} UTC" if segmented_at else "unknown"
+    title = f"Customer segments as of {meta['as_of_date']}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        "<main>",
+        f"<h1>{esc(title)}</h1>",
+        (f'<p class="lead">Segments built {esc(built)} (dbt build) · report written '
+         f"{esc(f'{generated_at:%Y-%m-%d %H:%M} UTC')} · warehouse {esc(Path(data['warehouse']).name)} · "
+         f"amounts in {esc(currency)}</p>"),
+        '<div class="kpis">' + "".join(f'<div class="kpi"><b>{esc(value)}</b><span>{esc(caption)}</span></div>'
+                                       for value, caption in kpis) + "</div>",
+        '<h2 id="segments">Lifecycle segments <span class="vi" lang="vi">· Phân khúc khách hàng</span></h2>',
+        ('<p class="note">Each customer is in exactly one lifecycle segment: the first rule that holds, in the order '
+         "shown (README, Segment rules).</p>"),
+        f"<figure>{lifecycle_bars}</figure>",
+        _summary_table(lifecycle, currency, colours),
+        ('<p class="note">CLV: historical lifetime value, the net revenue to date. Predicted CLV 365d: expected net '
+         "spend over the next 365 days (BG/NBD and Gamma-Gamma; – where there is no prediction).</p>"),
+        '<h2 id="rfm">RFM <span class="vi" lang="vi">· Lần gần nhất, tần suất, giá trị</span></h2>',
+        ('<p class="note">Recency and frequency scores (1–5, quintiles among customers with an order); each cell of '
+         "the grid is named by the seed rfm_segment_map.</p>"),
+        f"<figure>{heatmap}</figure>",
+        f"<figure>{rfm_bars}</figure>",
+        "<details><summary>RFM segment figures</summary>" + _summary_table(rfm, currency, None) + "</details>",
+        '<h2 id="pareto">Revenue concentration (Pareto curve)</h2>',
+        ('<p class="note">Customers with an order ranked by net revenue, largest first; the marked point is the '
+         "Pareto set (value tier A), the smallest top set reaching the Pareto share of revenue.</p>"),
+        f"<figure>{pareto}</figure>",
+        '<h2 id="region">Segments by region <span class="vi" lang="vi">· theo miền</span></h2>',
+        f"<figure>{by_region}</figure>",
+        '<h2 id="channel">Segments by preferred channel <span class="vi" lang="vi">· theo kênh</span></h2>',
+        '<p class="note">The channel with the most completed orders; customers without an order are "none".</p>',
+        f"<figure>{by_channel}</figure>",
+        '<h2 id="transitions">Segment transitions <span class="vi" lang="vi">· chuyển đổi phân khúc</span></h2>',
+        transitions_html,
+        '<h2 id="playbook">Care playbook <span class="vi" lang="vi">· kịch bản chăm sóc khách hàng</span></h2>',
+        _playbook_section(data, customers_by_segment),
+        "<footer>",
+        ("<p>Figures from the reporting marts (marts.segment_summary, rfm_grid, pareto_curve, segment_by_region, "
+         "segment_by_channel), all derived from marts.customer_segments. Generated by scripts/report.py.</p>"),
+        f'<pre id="render-check" data-expected-charts="{chart_count}">render check did not run</pre>',
+        "</footer>",
+        "</main>",
+        f"<script>{RENDER_CHECK_JS}</script>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def write_report(warehouse: Path, out: Path, generated_at: datetime | None = None) -> Path:
+    data = read_warehouse(warehouse)
+    page = render_html(data, generated_at or datetime.now(timezone.utc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    default_warehouse = Path(os.environ.get("DUCKDB_PATH") or DEFAULT_WAREHOUSE)
+    parser = argparse.ArgumentParser(prog="python -m scripts.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--warehouse", type=Path, default=default_warehouse,
+                        help=f"DuckDB file to read (default: $DUCKDB_PATH or {DEFAULT_WAREHOUSE}; now {default_warehouse})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"HTML file to write (default {DEFAULT_OUT})")
+    args = parser.parse_args(argv)
+    try:
+        path = write_report(args.warehouse.expanduser(), args.out.expanduser())
+    except ReportError as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 1
+    print(f"report: wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
