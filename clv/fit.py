@@ -8,12 +8,14 @@ spend is infinite).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
 
 from clv import bg_nbd, gamma_gamma
+from clv.arrays import unique_rows
 
 # Bounds of the optimiser on log-parameters, after the data are rescaled to be of order one. A fit that ends on a
 # bound has run away (e.g. nobody ever drops out, or everybody spends exactly the same) and is not trusted.
@@ -40,9 +42,8 @@ class FitResult:
 def _unique_with_weights(*columns):
     """Distinct rows of the given columns and how often each occurs: the likelihood is a sum over customers, so
     customers with the same summary are evaluated once."""
-    stacked = np.column_stack([np.asarray(column, dtype=float) for column in columns])
-    rows, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [rows[:, i] for i in range(rows.shape[1])], counts.astype(float)
+    rows, _, counts = unique_rows(*columns)
+    return rows, counts
 
 
 def _maximise(objective, n_parameters, total_weight):
@@ -95,13 +96,13 @@ def fit_bg_nbd(x, t_x, T, min_customers: int = 100, min_repeat_buyers: int = 20)
         return FitResult("bg_nbd", names, None, None, n, "no_repeat_buyers",
                          f"{repeat_buyers} repeat buyers, fewer than clv_min_repeat_buyers = {min_repeat_buyers}")
     # times are rescaled to a mean T of one for the optimiser; only alpha carries the time unit
-    time_scale = float(np.mean(T)) or 1.0
+    time_scale = (math.fsum(T) / n) or 1.0  # fsum: the same scale whatever the row order
     (ux, ut_x, uT), weights = _unique_with_weights(x, t_x / time_scale, T / time_scale)
     log_params, gradient, finite = _maximise(
         lambda params: bg_nbd.log_likelihood_gradient(params, ux, ut_x, uT, weights), 4, weights.sum()
     )
     return _judge("bg_nbd", names, log_params, gradient, finite,
-                  lambda params: bg_nbd.log_likelihood(params, x, t_x, T).sum(), n,
+                  lambda params: math.fsum(bg_nbd.log_likelihood(params, x, t_x, T)), n,
                   lambda params: params * np.array([1.0, time_scale, 1.0, 1.0]))
 
 
@@ -122,7 +123,7 @@ def fit_gamma_gamma(x, m, min_repeat_buyers: int = 20) -> FitResult:
         lambda params: gamma_gamma.log_likelihood_gradient(params, ux, um, weights), 3, weights.sum()
     )
     result = _judge("gamma_gamma", names, log_params, gradient, finite,
-                    lambda params: gamma_gamma.log_likelihood(params, x, m).sum(), n,
+                    lambda params: math.fsum(gamma_gamma.log_likelihood(params, x, m)), n,
                     lambda params: params * np.array([1.0, 1.0, spend_scale]))
     if result.converged and result.parameters[1] <= 1:
         return FitResult("gamma_gamma", names, None, None, n, "invalid_parameters",

@@ -30,8 +30,8 @@ def log_likelihood_gradient(params, x, m, weights):
     d_p = x * (digamma(p * x + q) - digamma(p * x) + np.log(m) + np.log(x) - log_spend)
     d_q = digamma(p * x + q) - digamma(q) + np.log(gamma) - log_spend
     d_gamma = q / gamma - (p * x + q) / (gamma + m * x)
-    gradient = np.array([np.dot(weights, d) for d in (d_p, d_q, d_gamma)])
-    return float(np.dot(weights, log_likelihood(params, x, m))), gradient
+    gradient = np.array([(weights * d).sum() for d in (d_p, d_q, d_gamma)])  # not np.dot: see bg_nbd
+    return float((weights * log_likelihood(params, x, m)).sum()), gradient
 
 
 def population_mean_spend(params):
