@@ -136,12 +136,12 @@ def run_worker(n_customers: int, seed: int, repeat: int = 1) -> dict:
 # Functions of the clv package timed inside each step by the breakdown run: (step, module, attribute, label). The
 # modules call them through their module attribute, so replacing the attribute for one run times every call.
 BREAKDOWN_PARTS = (
-    ("fit_bg_nbd", "clv.fit", "_unique_with_weights", "grouping identical customers (np.unique, axis=0)"),
+    ("fit_bg_nbd", "clv.fit", "_unique_with_weights", "grouping identical customers (clv.arrays.unique_rows)"),
     ("fit_bg_nbd", "clv.bg_nbd", "log_likelihood_gradient", "log-likelihood and gradient evaluations"),
-    ("fit_gamma_gamma", "clv.fit", "_unique_with_weights", "grouping identical customers (np.unique, axis=0)"),
+    ("fit_gamma_gamma", "clv.fit", "_unique_with_weights", "grouping identical customers (clv.arrays.unique_rows)"),
     ("fit_gamma_gamma", "clv.gamma_gamma", "log_likelihood_gradient", "log-likelihood and gradient evaluations"),
     ("predict", "clv.bg_nbd", "conditional_expected_purchases_by_horizon",
-     "expected purchases at 14 horizons (np.unique of (x, T) pairs, P(alive), hyp2f1)"),
+     "expected purchases at 14 horizons (distinct (x, T) pairs, P(alive), hyp2f1)"),
     ("predict", "clv.bg_nbd", "_purchases_if_alive", "of which hyp2f1 on the distinct (x, T) pairs"),
 )
 
