@@ -46,8 +46,18 @@
     {% elif kind == 'number' %}
         {{ return(value | string if (value is number and value is not boolean) else none) }}
     {% elif kind == 'date' %}
-        {% set is_date = value is string and modules.re.fullmatch('\\d{4}-\\d{2}-\\d{2}', value) %}
-        {{ return("date '" ~ value ~ "'" if is_date else none) }}
+        {#- YAML reads an unquoted 2024-01-06 as a date: take it as its ISO text -#}
+        {% set text = value.isoformat() if (value is not string and value.isoformat is defined) else value %}
+        {% if not (text is string and modules.re.fullmatch('\\d{4}-\\d{2}-\\d{2}', text)) %}
+            {{ return(none) }}
+        {% endif %}
+        {% set year, month, day = text[0:4] | int, text[5:7] | int, text[8:10] | int %}
+        {% if month < 1 or month > 12 or day < 1 %}
+            {{ return(none) }}
+        {% endif %}
+        {% set month_end = modules.datetime.date(year + month // 12, month % 12 + 1, 1)
+            - modules.datetime.timedelta(days=1) %}
+        {{ return("date '" ~ text ~ "'" if day <= month_end.day else none) }}
     {% else %}
         {{ return("'" ~ (value | replace("'", "''")) ~ "'" if value is string else none) }}
     {% endif %}
@@ -111,7 +121,7 @@
         'none': 'no value',
         'days': 'a whole number of days, 0 or more',
     }[shape] %}
-    {% set wrong = where ~ ': expects ' ~ expected ~ ', got ' ~ (value | tojson if has_value else 'nothing') %}
+    {% set wrong = where ~ ': expects ' ~ expected ~ ', got ' ~ (value | string if has_value else 'nothing') %}
 
     {% if shape == 'none' %}
         {% if has_value %}{% do errors.append(wrong) %}{% endif %}
@@ -137,7 +147,8 @@
             {% do errors.append(wrong) %}
             {{ return('false') }}
         {% endif %}
-        {{ return(quoted ~ ' ' ~ ('<>' if operator == '!=' else operator) ~ ' ' ~ literal) }}
+        {#- != keeps customers whose value is empty (null): "not loyal" includes customers with no segment value -#}
+        {{ return(quoted ~ ' ' ~ ('is distinct from' if operator == '!=' else operator) ~ ' ' ~ literal) }}
     {% else %}
         {% set values = value if (value is iterable and value is not string and value is not mapping) else none %}
         {% set literals = [] %}
@@ -150,9 +161,18 @@
             {{ return('false') }}
         {% endif %}
         {% if shape == 'pair' %}
+            {#- numbers compare as numbers, dates as their ISO text -#}
+            {% set low, high = (values | map('string') | list) if kind == 'date' else values %}
+            {% if low > high %}
+                {% do errors.append(where ~ ': between needs [low, high] with low <= high, got ' ~ value | string) %}
+            {% endif %}
             {{ return('(' ~ quoted ~ ' between ' ~ literals[0] ~ ' and ' ~ literals[1] ~ ')') }}
         {% endif %}
-        {{ return(quoted ~ (' in (' if operator == 'in' else ' not in (') ~ literals | join(', ') ~ ')') }}
+        {% if operator == 'in' %}
+            {{ return(quoted ~ ' in (' ~ literals | join(', ') ~ ')') }}
+        {% endif %}
+        {#- like !=, not_in keeps customers whose value is empty (null) -#}
+        {{ return('coalesce(' ~ quoted ~ ' not in (' ~ literals | join(', ') ~ '), true)') }}
     {% endif %}
 {% endmacro %}
 
@@ -180,6 +200,10 @@
             {% if not (definition.get('name') is string and definition.get('name') | trim | length > 0) %}
                 {% do errors.append(label ~ ': name is missing') %}
             {% endif %}
+            {% for optional in ['name_vi', 'description'] if definition.get(optional) is not none
+                and definition.get(optional) is not string %}
+                {% do errors.append(label ~ ': ' ~ optional ~ ' must be text') %}
+            {% endfor %}
             {% set unknown_keys = definition.keys()
                 | reject('in', ['key', 'name', 'name_vi', 'description', 'all', 'any']) | list %}
             {% if unknown_keys | length > 0 %}

@@ -664,3 +664,21 @@ def test_expected_purchases_is_continuous_at_a_equal_one() -> None:
         float(bg_nbd.conditional_expected_purchases((0.243, 4.414, 1.0 + 1e-6, 2.426), 39.0, 2, 30.43, 38.86)),
         rel=1e-4,
     )
+
+
+def test_minimum_customers_boundary(simulated) -> None:
+    """clv_min_customers = 100: 99 customers with a purchase are too few, 100 are enough to try."""
+    x, t_x, T = simulated.x[:100], simulated.t_x[:100], simulated.T[:100]
+    assert fit_bg_nbd(x[:99], t_x[:99], T[:99], min_customers=100, min_repeat_buyers=1).status == "too_few_customers"
+    assert fit_bg_nbd(x, t_x, T, min_customers=100, min_repeat_buyers=1).status != "too_few_customers"
+
+
+def test_gamma_gamma_minimum_repeat_buyers_boundary(simulated) -> None:
+    """clv_min_repeat_buyers = 20 for the spend model: 19 repeat buyers with a spend above 0 are too few, 20 are
+    enough to try; customers without a repeat purchase do not count."""
+    repeat = np.flatnonzero(simulated.x > 0)
+    with_one_time = np.concatenate([repeat[:19], np.flatnonzero(simulated.x == 0)[:50]])
+    assert fit_gamma_gamma(simulated.x[with_one_time], simulated.m[with_one_time],
+                           min_repeat_buyers=20).status == "no_repeat_buyers"
+    twenty = repeat[:20]
+    assert fit_gamma_gamma(simulated.x[twenty], simulated.m[twenty], min_repeat_buyers=20).status != "no_repeat_buyers"

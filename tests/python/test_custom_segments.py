@@ -67,6 +67,13 @@ CASES = {
         ]},
         {"C2", "C3"},
     ),
+    "ne_keeps_empty_values": (
+        {"all": [{"column": "last_order_date", "operator": "!=", "value": "2024-12-31"}]}, {"C2", "C3", "C4", "C5"},
+    ),
+    "not_in_keeps_empty_values": (
+        {"all": [{"column": "last_order_date", "operator": "not_in", "value": ["2024-12-31", "2023-03-01"]}]},
+        {"C3", "C4", "C5"},
+    ),
     "injection_is_a_literal": (
         {"all": [{"column": "home_province", "operator": "=", "value": "x' or 1=1 --"}]}, set(),
     ),
@@ -94,6 +101,12 @@ INVALID = [
      "custom segment 'contains_number' condition.all[0] (net_revenue contains): operator contains does not apply"),
     ({"key": "bad_date", "name": "n", "all": [{"column": "signup_date", "operator": ">", "value": "01/02/2024"}]},
      "custom segment 'bad_date' condition.all[0] (signup_date >): expects one date value (yyyy-mm-dd)"),
+    ({"key": "impossible_date", "name": "n",
+      "all": [{"column": "signup_date", "operator": "=", "value": "2024-02-30"}]},
+     "custom segment 'impossible_date' condition.all[0] (signup_date =): expects one date value (yyyy-mm-dd)"),
+    ({"key": "between_reversed", "name": "n",
+      "all": [{"column": "net_revenue", "operator": "between", "value": [10, 1]}]},
+     "custom segment 'between_reversed' condition.all[0] (net_revenue between): between needs [low, high] with low"),
     ({"key": "null_with_value", "name": "n",
       "all": [{"column": "tags", "operator": "is_null", "value": "x"}]},
      "custom segment 'null_with_value' condition.all[0] (tags is_null): expects no value"),
@@ -142,7 +155,7 @@ def test_example_segments_build_on_the_sample(sample_build: DbtRun) -> None:
     ))
     assert set(counts) == {
         "hanoi_loyal_5_orders", "south_discount_hunters", "business_over_50m_365d", "new_signups_no_order",
-        "high_value_slipping_away", "tet_social_shoppers",
+        "high_value_slipping_away", "early_members_lost", "tet_social_shoppers",
     }
     (wrong,) = sample_build.query(
         "select count(*) from marts.customer_custom_segments join marts.customer_segments using (customer_id)"
@@ -150,6 +163,12 @@ def test_example_segments_build_on_the_sample(sample_build: DbtRun) -> None:
         " and not (lifecycle_segment = 'loyal' and home_province = 'Hà Nội' and completed_order_count >= 5)"
     )[0]
     assert wrong == 0
+    # an unquoted YAML date (2024-01-01) in the shipped definitions is taken as a date
+    (early,) = sample_build.query(
+        "select count(*) from marts.customer_segments"
+        " where signup_date < date '2024-01-01' and lifecycle_segment = 'lost'"
+    )[0]
+    assert early == counts["early_members_lost"] > 0
 
 
 def test_invalid_definitions_stop_the_build_naming_segment_and_condition(
@@ -169,3 +188,13 @@ def test_custom_segments_must_be_a_list(good_build: DbtRun, tmp_path: Path) -> N
     run = _run_on_good_mart(good_build, tmp_path, {"key": "x"})  # type: ignore[arg-type]
     assert run.returncode != 0
     assert "custom segments: expected a list of segment definitions" in run.output
+
+
+def test_inconsistent_tier_shares_stop_the_build(good_build: DbtRun, tmp_path: Path) -> None:
+    """predicted_tier_high_top_share above predicted_tier_medium_top_share would leave no medium tier."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(good_build.warehouse, tmp_path / "warehouse.duckdb")
+    run = run_dbt(tmp_path, FIXTURES / "good", "run --select customer_custom_segments", max_rejected_share=0.5,
+                  predicted_tier_high_top_share=0.6, predicted_tier_medium_top_share=0.5)
+    assert run.returncode != 0
+    assert "predicted_tier_high_top_share (0.6) and predicted_tier_medium_top_share (0.5) must be shares" in run.output

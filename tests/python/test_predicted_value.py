@@ -10,7 +10,7 @@ import pytest
 from conftest import DbtRun, run_dbt
 
 from clv import bg_nbd
-from clv.predict import PREDICTION_COLUMNS
+from clv.predict import PREDICTION_COLUMNS, predict
 
 # Fader, Hardie & Lee (2005): BG/NBD on the CDNOW sample, 39-week calibration period ending 1997-09-30 (weeks), and
 # the Gamma-Gamma model on its 946 repeat buyers (Fader, Hardie & Lee 2005, "RFM and CLV").
@@ -23,8 +23,9 @@ PREDICTED_NUMBERS = list(PREDICTION_COLUMNS)
 
 @pytest.fixture(scope="module")
 def cdnow_build(cdnow_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
+    # a monthly discount rate other than the default, to prove the var reaches the Python model
     run = run_dbt(tmp_path_factory.mktemp("cdnow"), cdnow_raw, as_of_date="1997-09-30",
-                  earliest_valid_date="1990-01-01")
+                  earliest_valid_date="1990-01-01", clv_monthly_discount_rate=0.02)
     assert run.returncode == 0, run.output[-5000:]
     return run
 
@@ -67,6 +68,11 @@ def test_cdnow_mart_carries_the_predictions_of_the_fitted_models(cdnow_build: Db
         assert row[column] == pytest.approx(expected, rel=1e-9)
     p, q, gamma = (params["gamma_gamma", name]["value"] for name in ("p", "q", "gamma"))
     assert row["predicted_avg_order_value"] == pytest.approx(p * (gamma + 22.345 * x) / (p * x + q - 1), rel=1e-9)
+    spend = (p, q, gamma)
+    discounted = predict(fitted, spend, [x], [t_x], [big_t], [22.345], monthly_discount_rate=0.02)
+    default_rate = predict(fitted, spend, [x], [t_x], [big_t], [22.345], monthly_discount_rate=0.01)
+    assert row["predicted_clv_365d"] == pytest.approx(float(discounted["predicted_clv_365d"][0]), rel=1e-9)
+    assert row["predicted_clv_365d"] < float(default_rate["predicted_clv_365d"][0])
     (missing,) = cdnow_build.query(
         "select count(*) from marts.customer_segments where "
         + " or ".join(f"{column} is null" for column in PREDICTED_NUMBERS + ["predicted_spend_tier"])
@@ -110,14 +116,18 @@ def test_one_time_buyers_only_leave_the_predictions_null_with_a_warning(tmp_path
         writer.writerow(["order_id", "customer_id", "ordered_at", "gross_amount"])
         amounts = ["0"] * 10 + ["9999999999999"] + ["250000"] * 139
         writer.writerows([f"o{i:03d}", f"c{i:03d}", f"2025-{1 + i % 12:02d}-15", amounts[i]] for i in range(150))
-    run = run_dbt(tmp_path, raw, as_of_date="2025-12-31")
+    # clv_min_customers = 151 (passed as a dbt var, as a user would) makes the 150 buyers too few for BG/NBD
+    run = run_dbt(tmp_path, raw, as_of_date="2025-12-31", clv_min_customers=151)
     assert run.returncode == 0, run.output[-5000:]
     statuses = dict(run.query("select distinct model, fit_status from marts.clv_model_params"))
-    assert statuses == {"bg_nbd": "no_repeat_buyers", "gamma_gamma": "no_repeat_buyers"}
+    assert statuses == {"bg_nbd": "too_few_customers", "gamma_gamma": "no_repeat_buyers"}
     (predicted,) = run.query(
         "select count(*) from marts.customer_segments where "
         + " or ".join(f"{column} is not null" for column in PREDICTED_NUMBERS + ["predicted_spend_tier"])
     )[0]
     assert predicted == 0
     assert "Warning in test warn_clv_models_fitted" in run.output
+    assert "NOT FITTED (too_few_customers): 150 customers with a purchase, fewer than clv_min_customers = 151" in (
+        run.output
+    )
     assert "NOT FITTED (no_repeat_buyers): 0 repeat buyers" in run.output
