@@ -28,47 +28,34 @@ periods as (
 
 ),
 
-period_end_state as (
+period_states as (
 
+    -- each customer's row at the start and at the end of every period
     select
         periods.period_start,
         periods.period_end,
         history.customer_id,
         history.lifecycle_segment,
-        history.net_revenue
+        history.net_revenue,
+        history.as_of_date = periods.period_end as is_period_end
     from periods
     inner join history
-        on periods.period_end = history.as_of_date
-
-),
-
-period_start_state as (
-
-    select
-        periods.period_start,
-        periods.period_end,
-        history.customer_id,
-        history.lifecycle_segment,
-        history.net_revenue
-    from periods
-    inner join history
-        on periods.period_start = history.as_of_date
+        on history.as_of_date in (periods.period_start, periods.period_end)
 
 ),
 
 moves as (
 
     select
-        coalesce(period_end_state.period_start, period_start_state.period_start) as period_start,
-        coalesce(period_end_state.period_end, period_start_state.period_end) as period_end,
-        coalesce(period_start_state.lifecycle_segment, 'not_yet_customer') as from_segment,
-        coalesce(period_end_state.lifecycle_segment, 'no_longer_present') as to_segment,
-        coalesce(period_end_state.net_revenue, 0) - coalesce(period_start_state.net_revenue, 0) as period_net_revenue
-    from period_end_state
-    full outer join period_start_state
-        on
-            period_end_state.period_end = period_start_state.period_end
-            and period_end_state.customer_id = period_start_state.customer_id
+        period_start,
+        period_end,
+        coalesce(
+            max(lifecycle_segment) filter (where not is_period_end), 'not_yet_customer'
+        ) as from_segment,
+        coalesce(max(lifecycle_segment) filter (where is_period_end), 'no_longer_present') as to_segment,
+        sum(case when is_period_end then net_revenue else -net_revenue end) as period_net_revenue
+    from period_states
+    group by period_start, period_end, customer_id
 
 ),
 
