@@ -24,14 +24,31 @@
 
 {#- On a base model (one row per raw row, with rejection_reason): fails when the rejected share exceeds the var
     max_rejected_share, so a file that is mostly garbage stops the build before any customer figure is built. -#}
-{% test rejected_share_within_limit(model, table_label) %}
+{#- The rejected rows of a raw table stay within `max_rejected_share` of its rows. `model` is the base model (one row
+    per raw row); `rejected_model`, when given, holds all the table's rejected rows (checks made downstream of the
+    base model included), otherwise the base model's rejection_reason counts. -#}
+{% test rejected_share_within_limit(model, table_label, rejected_model=none) %}
+    with
+
+    counts as (
+
+        select
+            (select count(*) from {{ model }}) as raw_rows,
+            {%- if rejected_model is not none %}
+            (select count(*) from {{ rejected_model }}) as rejected_rows
+            {%- else %}
+            (select count(rejection_reason) from {{ model }}) as rejected_rows
+            {%- endif %}
+
+    )
+
     select
         '{{ table_label }}' as table_name,
-        count(*) as raw_rows,
-        count(rejection_reason) as rejected_rows,
+        raw_rows,
+        rejected_rows,
         {{ var('max_rejected_share') }} as max_rejected_share
-    from {{ model }}
-    having count(rejection_reason) > {{ var('max_rejected_share') }} * count(*)
+    from counts
+    where rejected_rows > {{ var('max_rejected_share') }} * raw_rows
 {% endtest %}
 
 

@@ -19,6 +19,7 @@ unioned as (
     {% for table_name, record_id in tables.items() %}
         select
             '{{ table_name }}' as table_name,
+            source_file,
             source_row_number,
             cast({{ record_id }} as varchar) as record_id,
             rejection_reason,

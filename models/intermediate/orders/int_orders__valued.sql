@@ -62,12 +62,14 @@ refund_flagged as (
 
 ),
 
-tet_season_orders as (
+{#- Tết season by day: the few thousand distinct order dates are matched against the Tết windows, then each order
+    joins on its date -#}
+tet_season_dates as (
 
-    select distinct refund_flagged.order_id
-    from refund_flagged
+    select distinct order_dates.ordered_date
+    from (select distinct ordered_date from refund_flagged) as order_dates
     inner join tet_dates
-        on refund_flagged.ordered_date
+        on order_dates.ordered_date
             between {{ dbt.dateadd('day', -var('tet_season_days_before'), 'tet_dates.tet_date') }}
             and {{ dbt.dateadd('day', var('tet_season_days_after'), 'tet_dates.tet_date') }}
 
@@ -97,13 +99,13 @@ valued as (
         refunds.is_revenue_order and refunds.effective_refund_amount > 0 as is_returned,
         refunds.discount_amount > 0 or refunds.promo_code is not null as is_discounted,
         extract(isodow from refunds.ordered_date) in (6, 7) as is_weekend,
-        tet_season_orders.order_id is not null as is_tet_season,
+        tet_season_dates.ordered_date is not null as is_tet_season,
         refunds.channel not in ('store', 'phone', 'other', 'unknown') as is_online,
         refunds.ordered_date,
         refunds.ordered_at
     from refund_flagged as refunds
-    left join tet_season_orders
-        on refunds.order_id = tet_season_orders.order_id
+    left join tet_season_dates
+        on refunds.ordered_date = tet_season_dates.ordered_date
 
 )
 

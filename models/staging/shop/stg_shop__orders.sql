@@ -1,4 +1,4 @@
--- The orders rows that passed every check in base_shop__orders;
+-- The orders rows that passed every check in base_shop__orders and belong to a kept customer;
 -- stg_shop__rejected_orders holds the rest.
 with
 
@@ -8,11 +8,19 @@ base as (
 
 ),
 
+customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
 kept as (
 
-    select * exclude (rejection_reason, rejected_column, rejected_value)
+    select * exclude (order_key, version_at, rejection_reason, rejected_column, rejected_value, loaded_at)
     from base
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and customer_id in (select customers.customer_id from customers)
 
 )
 

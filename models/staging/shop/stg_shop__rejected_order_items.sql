@@ -1,4 +1,6 @@
--- The order_items rows that cannot be used, each with its reason code, the column that failed and its raw value.
+-- The order_items rows that cannot be used, each with its reason code, the column that failed and its raw value:
+-- the rows base_shop__order_items rejected, and the rows that passed its checks but whose order was not kept
+-- (unknown_order).
 with
 
 base as (
@@ -7,11 +9,39 @@ base as (
 
 ),
 
-rejected as (
+orders as (
 
-    select *
+    select * from {{ ref('stg_shop__orders') }}
+
+),
+
+rejected_by_row_checks as (
+
+    select * exclude (order_key, loaded_at)
     from base
     where rejection_reason is not null
+
+),
+
+unknown_order as (
+
+    select
+        * exclude (order_key, rejection_reason, rejected_column, rejected_value, loaded_at),
+        'unknown_order' as rejection_reason,
+        'order_id' as rejected_column,
+        order_id as rejected_value
+    from base
+    where
+        rejection_reason is null
+        and order_id not in (select orders.order_id from orders)
+
+),
+
+rejected as (
+
+    select * from rejected_by_row_checks
+    union all
+    select * from unknown_order
 
 )
 

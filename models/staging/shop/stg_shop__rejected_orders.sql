@@ -1,4 +1,6 @@
--- The orders rows that cannot be used, each with its reason code, the column that failed and its raw value.
+-- The orders rows that cannot be used, each with its reason code, the column that failed and its raw value: the
+-- rows base_shop__orders rejected, and the rows that passed its checks but whose customer was not kept
+-- (unknown_customer).
 with
 
 base as (
@@ -7,11 +9,39 @@ base as (
 
 ),
 
-rejected as (
+customers as (
 
-    select *
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+rejected_by_row_checks as (
+
+    select * exclude (order_key, version_at, loaded_at)
     from base
     where rejection_reason is not null
+
+),
+
+unknown_customer as (
+
+    select
+        * exclude (order_key, version_at, rejection_reason, rejected_column, rejected_value, loaded_at),
+        'unknown_customer' as rejection_reason,
+        'customer_id' as rejected_column,
+        customer_id as rejected_value
+    from base
+    where
+        rejection_reason is null
+        and customer_id not in (select customers.customer_id from customers)
+
+),
+
+rejected as (
+
+    select * from rejected_by_row_checks
+    union all
+    select * from unknown_customer
 
 )
 

@@ -25,6 +25,7 @@ source as (
 cleaned as (
 
     select
+        _source_file as source_file,
         _source_row_number as source_row_number,
         {{ clean_text('customer_id') }} as customer_id,
         {{ clean_text('full_name') }} as full_name,
@@ -76,6 +77,7 @@ duplicates_flagged as (
 final as (
 
     select
+        source_file,
         source_row_number,
         customer_id,
         full_name,

@@ -1,5 +1,17 @@
 -- Every raw order-line row, typed, with the reason it cannot be used (null when it can). A line is keyed by
--- (order_id, line_number); lines of an order that was not kept are rejected as unknown_order.
+-- (order_id, line_number). Whether its order was kept is checked downstream (stg_shop__order_items: unknown_order),
+-- so that every check here depends on the lines of one order only.
+--
+-- Incremental (delete+insert on order_key): a run re-checks the lines of every order that base_shop__orders
+-- (re)loaded since this model last ran, lines of orders it has not seen yet, and lines without an order id. Lines changed without their order
+-- changing need `dbt build --full-refresh` (docs/incremental.md).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_key',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where order_key = ''{% endif %}",
+) }}
 {%- set checks = [
     {'when': 'order_id is null', 'reason': 'missing_id', 'column': 'order_id', 'value': 'order_id'},
     {'when': 'line_number_text is not null and line_number is null', 'reason': 'unparseable_value', 'column': 'line_number', 'value': 'line_number_text'},
@@ -21,13 +33,14 @@ source as (
 
 orders as (
 
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('base_shop__orders') }}
 
 ),
 
 cleaned as (
 
     select
+        _source_file as source_file,
         _source_row_number as source_row_number,
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('line_number') }} as line_number_text,
@@ -39,6 +52,33 @@ cleaned as (
 
 ),
 
+{% if is_incremental() %}
+reloaded_orders as (
+
+    select distinct orders.order_key
+    from orders
+    where orders.loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+
+),
+
+batch as (
+
+    select *
+    from cleaned
+    where
+        order_id is null
+        or order_id in (select reloaded_orders.order_key from reloaded_orders)
+        or order_id not in (select loaded.order_key from {{ this }} as loaded)
+
+),
+{% else %}
+batch as (
+
+    select * from cleaned
+
+),
+{% endif %}
+
 typed as (
 
     select
@@ -46,7 +86,7 @@ typed as (
         {{ parse_integer('line_number_text') }} as line_number,
         {{ parse_amount('quantity_text') }} as quantity,
         {{ parse_amount('unit_price_text') }} as unit_price
-    from cleaned
+    from batch
 
 ),
 
@@ -61,19 +101,66 @@ row_checked as (
 
 ),
 
+{#- duplicates: only a key (order_id, line_number) with more than one row that passed the row checks needs the
+    window functions; a line without a number is its own key -#}
+keyed as (
+
+    select
+        *,
+        coalesce(line_number_text, '#' || source_file || ':' || source_row_number) as line_key
+    from row_checked
+
+),
+
+repeated_keys as (
+
+    select order_id, line_key
+    from keyed
+    where row_rejection_reason is null
+    group by order_id, line_key
+    having count(*) > 1
+
+),
+
+repeated_rows as (
+
+    select keyed.*
+    from keyed
+    inner join repeated_keys
+        on keyed.order_id = repeated_keys.order_id
+        and keyed.line_key = repeated_keys.line_key
+    where keyed.row_rejection_reason is null
+
+),
+
 duplicates_flagged as (
 
     select
         *,
-        {{ duplicate_flags(raw_columns, "order_id, coalesce(line_number_text, '#' || source_row_number)") }}
-    from row_checked
+        {{ duplicate_flags(raw_columns, 'order_id, line_key') }}
+    from repeated_rows
+
+    union all
+
+    select
+        keyed.*,
+        1 as copy_number,
+        1 as rows_with_key,
+        1 as identical_rows
+    from keyed
+    left join repeated_keys
+        on keyed.order_id = repeated_keys.order_id
+        and keyed.line_key = repeated_keys.line_key
+    where keyed.row_rejection_reason is not null or repeated_keys.order_id is null
 
 ),
 
 final as (
 
     select
+        duplicates_flagged.source_file,
         duplicates_flagged.source_row_number,
+        coalesce(duplicates_flagged.order_id, '') as order_key,
         duplicates_flagged.order_id,
         duplicates_flagged.line_number,
         duplicates_flagged.product_id,
@@ -84,24 +171,20 @@ final as (
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.row_rejection_reason
             when duplicates_flagged.copy_number > 1 then 'duplicate_row'
             when duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'conflicting_duplicate'
-            when orders.order_id is null then 'unknown_order'
         end as rejection_reason,
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_column
             when duplicates_flagged.copy_number > 1
                 or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'line_number'
-            when orders.order_id is null then 'order_id'
         end as rejected_column,
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_value
             when duplicates_flagged.copy_number > 1
                 or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows
                 then duplicates_flagged.line_number_text
-            when orders.order_id is null then duplicates_flagged.order_id
-        end as rejected_value
+        end as rejected_value,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at
     from duplicates_flagged
-    left join orders
-        on duplicates_flagged.order_id = orders.order_id
 
 )
 

@@ -1,7 +1,21 @@
 -- Every raw order row, typed and cleaned, with the reason it cannot be used (null when it can).
 -- Row checks first (first failure wins), then versions: an order exported again with a newer `updated_at`
 -- supersedes its older rows; identical copies are duplicates; different rows with the same id and the same
--- version are ambiguous and none is used. Last, an order whose customer was not kept is rejected.
+-- version are ambiguous and none is used. Whether the customer exists is checked downstream (stg_shop__orders),
+-- so that every check here depends on the rows of one order only.
+--
+-- Incremental (delete+insert on order_key): a run re-checks every raw row of each order that has a row with a
+-- version (updated_at, else ordered_at) within `order_lookback_days` days of the newest version already loaded,
+-- plus rows without a readable version or id and orders rejected as date_in_future (they become valid with
+-- time). An order changed without a newer updated_at, changed further back than the window, or deleted from
+-- the raw files needs `dbt build --full-refresh` (docs/incremental.md).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_key',
+    on_schema_change='fail',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where order_key = ''{% endif %}",
+) }}
 {%- set amount_columns = ['gross_amount', 'discount_amount', 'refunded_amount'] %}
 {%- set checks = [
     {'when': 'order_id is null', 'reason': 'missing_id', 'column': 'order_id', 'value': 'order_id'},
@@ -34,15 +48,10 @@ source as (
 
 ),
 
-customers as (
-
-    select * from {{ ref('stg_shop__customers') }}
-
-),
-
 cleaned as (
 
     select
+        _source_file as source_file,
         _source_row_number as source_row_number,
         {{ clean_text('order_id') }} as order_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -61,17 +70,95 @@ cleaned as (
 
 ),
 
+{% if is_incremental() %}
+loaded_watermark as (
+
+    select max(version_at) - interval ({{ var('order_lookback_days') }}) day as changed_since
+    from {{ this }}
+    where rejection_reason is null
+
+),
+
+changed_orders as (
+
+    select coalesce(cleaned.order_id, '') as order_key
+    from cleaned
+    cross join loaded_watermark
+    where
+        cleaned.order_id is null
+        or loaded_watermark.changed_since is null
+        or coalesce(
+            {{ parse_timestamp('cleaned.updated_at_text') }}, {{ parse_timestamp('cleaned.ordered_at_text') }}
+        ) is null
+        or coalesce(
+            {{ parse_timestamp('cleaned.updated_at_text') }}, {{ parse_timestamp('cleaned.ordered_at_text') }}
+        ) >= loaded_watermark.changed_since
+
+    union
+
+    select order_key
+    from {{ this }}
+    where rejection_reason = 'date_in_future'
+
+),
+
+batch as (
+
+    select *
+    from cleaned
+    where coalesce(order_id, '') in (select changed_orders.order_key from changed_orders)
+
+),
+{% else %}
+batch as (
+
+    select * from cleaned
+
+),
+{% endif %}
+
+{#- code mappings are computed once per distinct raw spelling, not once per row -#}
+status_codes as (
+
+    select status_text, {{ map_order_status('status_text') }} as order_status
+    from (select distinct status_text from batch) as spellings
+
+),
+
+channel_codes as (
+
+    select channel_text, {{ map_channel('channel_text') }} as channel
+    from (select distinct channel_text from batch) as spellings
+
+),
+
+device_codes as (
+
+    select device_type_text, {{ map_device_type('device_type_text') }} as device_type
+    from (select distinct device_type_text from batch) as spellings
+
+),
+
+province_codes as (
+
+    select ship_province_text, {{ province_key('ship_province_text') }} as ship_province_key
+    from (select distinct ship_province_text from batch) as spellings
+
+),
+
 typed as (
 
     select
-        *,
-        {{ parse_timestamp('ordered_at_text') }} as ordered_at,
-        {{ parse_timestamp('updated_at_text') }} as updated_at,
+        batch.*,
+        {{ parse_timestamp('batch.ordered_at_text') }} as ordered_at,
+        {{ parse_timestamp('batch.updated_at_text') }} as updated_at,
         {%- for column in amount_columns %}
-            {{ parse_amount(column ~ '_text') }} as {{ column }},
+            {{ parse_amount('batch.' ~ column ~ '_text') }} as {{ column }},
         {%- endfor %}
-        {{ map_order_status('status_text') }} as order_status
-    from cleaned
+        status_codes.order_status
+    from batch
+    left join status_codes
+        on batch.status_text is not distinct from status_codes.status_text
 
 ),
 
@@ -87,66 +174,93 @@ row_checked as (
 
 ),
 
-versions_flagged as (
+{#- versions and duplicates: only rows that passed the row checks compete, and only an order id with more than one
+    such row needs the window functions (a small share of the rows) -#}
+repeated_order_ids as (
+
+    select order_id
+    from row_checked
+    where row_rejection_reason is null
+    group by order_id
+    having count(*) > 1
+
+),
+
+repeated_rows as (
 
     select
         *,
         {{ duplicate_flags(raw_columns, 'order_id, version_at') }},
-        max(version_at) over (partition by row_rejection_reason, order_id) as latest_version_at
+        max(version_at) over (partition by order_id) as latest_version_at
     from row_checked
+    where
+        row_rejection_reason is null
+        and order_id in (select repeated_order_ids.order_id from repeated_order_ids)
 
 ),
 
 version_checked as (
 
     select
-        *,
+        * exclude (copy_number, rows_with_key, identical_rows, latest_version_at),
         case
-            when row_rejection_reason is not null then row_rejection_reason
             when version_at < latest_version_at then 'superseded_version'
             when copy_number > 1 then 'duplicate_row'
             when rows_with_key > identical_rows then 'conflicting_duplicate'
         end as version_rejection_reason
-    from versions_flagged
+    from repeated_rows
+
+    union all
+
+    select
+        *,
+        row_rejection_reason as version_rejection_reason
+    from row_checked
+    where
+        row_rejection_reason is not null
+        or order_id not in (select repeated_order_ids.order_id from repeated_order_ids)
 
 ),
 
 final as (
 
     select
+        version_checked.source_file,
         version_checked.source_row_number,
+        coalesce(version_checked.order_id, '') as order_key,
         version_checked.order_id,
         version_checked.customer_id,
         version_checked.order_status,
-        {{ map_channel('version_checked.channel_text') }} as channel,
+        channel_codes.channel,
         version_checked.ship_province_text as ship_province_name,
-        {{ province_key('version_checked.ship_province_text') }} as ship_province_key,
+        province_codes.ship_province_key,
         upper(version_checked.promo_code) as promo_code,
         lower(version_checked.payment_method_text) as payment_method,
-        {{ map_device_type('version_checked.device_type_text') }} as device_type,
+        device_codes.device_type,
         version_checked.gross_amount,
         coalesce(version_checked.discount_amount, 0) as discount_amount,
         version_checked.refunded_amount,
         cast(version_checked.ordered_at as date) as ordered_date,
         version_checked.ordered_at,
         version_checked.updated_at,
-        case
-            when version_checked.version_rejection_reason is not null then version_checked.version_rejection_reason
-            when customers.customer_id is null then 'unknown_customer'
-        end as rejection_reason,
+        version_checked.version_at,
+        version_checked.version_rejection_reason as rejection_reason,
         case
             when version_checked.row_rejection_reason is not null then version_checked.rejected_column
             when version_checked.version_rejection_reason is not null then 'order_id'
-            when customers.customer_id is null then 'customer_id'
         end as rejected_column,
         case
             when version_checked.row_rejection_reason is not null then version_checked.rejected_value
             when version_checked.version_rejection_reason is not null then version_checked.order_id
-            when customers.customer_id is null then version_checked.customer_id
-        end as rejected_value
+        end as rejected_value,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at
     from version_checked
-    left join customers
-        on version_checked.customer_id = customers.customer_id
+    left join channel_codes
+        on version_checked.channel_text is not distinct from channel_codes.channel_text
+    left join device_codes
+        on version_checked.device_type_text is not distinct from device_codes.device_type_text
+    left join province_codes
+        on version_checked.ship_province_text is not distinct from province_codes.ship_province_text
 
 )
 

@@ -27,6 +27,7 @@ customers as (
 cleaned as (
 
     select
+        _source_file as source_file,
         _source_row_number as source_row_number,
         {{ clean_text('referrer_customer_id') }} as referrer_customer_id,
         {{ clean_text('referred_customer_id') }} as referred_customer_id,
@@ -67,6 +68,7 @@ duplicates_flagged as (
 final as (
 
     select
+        duplicates_flagged.source_file,
         duplicates_flagged.source_row_number,
         duplicates_flagged.referrer_customer_id,
         duplicates_flagged.referred_customer_id,

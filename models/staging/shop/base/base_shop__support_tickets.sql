@@ -28,6 +28,7 @@ customers as (
 cleaned as (
 
     select
+        _source_file as source_file,
         _source_row_number as source_row_number,
         {{ clean_text('ticket_id') }} as ticket_id,
         {{ clean_text('customer_id') }} as customer_id,
@@ -73,6 +74,7 @@ duplicates_flagged as (
 final as (
 
     select
+        duplicates_flagged.source_file,
         duplicates_flagged.source_row_number,
         duplicates_flagged.ticket_id,
         duplicates_flagged.customer_id,
