@@ -92,3 +92,18 @@
     count(*) over (partition by row_rejection_reason, {{ key_expression }}) as rows_with_key,
     count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }}) as identical_rows
 {%- endmacro %}
+
+
+{#- `materialized` for a CTE that several later CTEs read, so that the engine computes it once (DuckDB otherwise
+    inlines it into each reader, repeating the parsing; a materialized CTE spills to disk past memory_limit).
+    Engines without the keyword get nothing. -#}
+{% macro cte_materialized() -%}
+    {{ return(adapter.dispatch('cte_materialized', 'customer_segmentation')()) }}
+{%- endmacro %}
+
+{% macro default__cte_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__cte_materialized() -%}
+    materialized
+{%- endmacro %}

@@ -54,7 +54,7 @@ typed as (
 
 ),
 
-row_checked as (
+row_checked as {{ cte_materialized() }} (
 
     select
         *,
@@ -65,12 +65,38 @@ row_checked as (
 
 ),
 
+{#- duplicates: only a customer id with more than one row that passed the row checks needs the window functions -#}
+repeated_customer_ids as (
+
+    select customer_id
+    from row_checked
+    where row_rejection_reason is null
+    group by customer_id
+    having count(*) > 1
+
+),
+
 duplicates_flagged as (
 
     select
         *,
         {{ duplicate_flags(raw_columns, 'customer_id') }}
     from row_checked
+    where
+        row_rejection_reason is null
+        and customer_id in (select repeated_customer_ids.customer_id from repeated_customer_ids)
+
+    union all
+
+    select
+        *,
+        1 as copy_number,
+        1 as rows_with_key,
+        1 as identical_rows
+    from row_checked
+    where
+        row_rejection_reason is not null
+        or customer_id not in (select repeated_customer_ids.customer_id from repeated_customer_ids)
 
 ),
 

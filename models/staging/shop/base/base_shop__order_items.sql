@@ -103,7 +103,7 @@ row_checked as (
 
 {#- duplicates: only a key (order_id, line_number) with more than one row that passed the row checks needs the
     window functions; a line without a number is its own key -#}
-keyed as (
+keyed as {{ cte_materialized() }} (
 
     select
         *,

@@ -162,7 +162,7 @@ typed as (
 
 ),
 
-row_checked as (
+row_checked as {{ cte_materialized() }} (
 
     select
         *,
