@@ -45,7 +45,8 @@
         'completed': ['completed', 'complete', 'delivered', 'done', 'success', 'successful', 'paid', 'fulfilled',
                       'hoanthanh', 'dagiao', 'thanhcong', 'giaothanhcong'],
         'cancelled': ['cancelled', 'canceled', 'cancel', 'huy', 'dahuy', 'voided', 'failed'],
-        'returned': ['returned', 'refunded', 'return', 'trahang', 'hoantra', 'hoanhang', 'hoantien'],
+        'returned': ['returned', 'refunded', 'return', 'trahang', 'datrahang', 'hoantra', 'dahoantra', 'hoanhang',
+                     'hoantien', 'dahoantien'],
         'pending': ['pending', 'processing', 'shipping', 'shipped', 'new', 'confirmed', 'awaiting', 'dangxuly',
                     'danggiao', 'choxacnhan', 'onhold'],
     }, "'completed'", "null") }}
