@@ -54,8 +54,46 @@
 
 {#- The combination of columns is unique. -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
-    select {{ combination_of_columns | join(', ') }}, count(*) as row_count
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
-    having count(*) > 1
+    {{ repeated_values_sql(model, combination_of_columns) }}
 {% endtest %}
+
+
+{#- dbt's built-in `unique` test, through the same query. -#}
+{% macro duckdb__test_unique(model, column_name) %}
+    {{ repeated_values_sql(model, [column_name], where=column_name ~ ' is not null') }}
+{% endmacro %}
+
+
+{#- Rows whose values in `columns` occur more than once, with their count. Grouping tens of millions of text keys
+    is the slow part of a uniqueness test, so the keys are first grouped by a 64-bit hash; only keys whose hash
+    repeats (the duplicates, and in theory a collision) are then grouped by their real values: exact, and several
+    times faster on large tables. -#}
+{% macro repeated_values_sql(model, columns, where=none) %}
+    {%- set key = columns | join(', ') %}
+    with
+
+    keyed as (
+
+        select {{ key }}, hash({{ key }}) as key_hash
+        from {{ model }}
+        {%- if where %}
+        where {{ where }}
+        {%- endif %}
+
+    ),
+
+    repeated_hashes as (
+
+        select key_hash
+        from keyed
+        group by key_hash
+        having count(*) > 1
+
+    )
+
+    select {{ key }}, count(*) as row_count
+    from keyed
+    where key_hash in (select repeated_hashes.key_hash from repeated_hashes)
+    group by {{ key }}
+    having count(*) > 1
+{% endmacro %}
