@@ -50,8 +50,9 @@ first_last as (
 
     select
         customer_id,
-        arg_min(channel, ordered_at) as first_channel,
-        arg_max(channel, ordered_at) as last_channel,
+        -- orders placed in the same second are ordered by order id, so that equal data gives an equal answer
+        arg_min(channel, (ordered_at, order_id)) as first_channel,
+        arg_max(channel, (ordered_at, order_id)) as last_channel,
         count(distinct channel) as channel_count,
         round(count(*) filter (where is_online) / count(*), 4) as online_order_share
     from completed_orders

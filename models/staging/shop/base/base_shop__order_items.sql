@@ -114,22 +114,23 @@ keyed as {{ cte_materialized() }} (
 
 repeated_keys as (
 
-    select order_id, line_key
+    select hash(order_id, line_key) as key_hash
     from keyed
     where row_rejection_reason is null
-    group by order_id, line_key
+    group by hash(order_id, line_key)
     having count(*) > 1
 
 ),
 
+{#- keys are grouped by their 64-bit hash (much faster than by text on millions of rows); the windows below are
+    exact, also for the rare key whose hash collides with a repeated one -#}
 repeated_rows as (
 
     select keyed.*
     from keyed
-    inner join repeated_keys
-        on keyed.order_id = repeated_keys.order_id
-        and keyed.line_key = repeated_keys.line_key
-    where keyed.row_rejection_reason is null
+    where
+        keyed.row_rejection_reason is null
+        and hash(keyed.order_id, keyed.line_key) in (select repeated_keys.key_hash from repeated_keys)
 
 ),
 
@@ -148,10 +149,9 @@ duplicates_flagged as (
         1 as rows_with_key,
         1 as identical_rows
     from keyed
-    left join repeated_keys
-        on keyed.order_id = repeated_keys.order_id
-        and keyed.line_key = repeated_keys.line_key
-    where keyed.row_rejection_reason is not null or repeated_keys.order_id is null
+    where
+        keyed.row_rejection_reason is not null
+        or hash(keyed.order_id, keyed.line_key) not in (select repeated_keys.key_hash from repeated_keys)
 
 ),
 
