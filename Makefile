@@ -19,9 +19,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 ## build: build the DuckDB warehouse from the bundled sample (seeds, models, data and unit tests) and print
 ## the rejected rows and the segment summary. Pass dbt vars with VARS='{raw_data_path: ..., as_of_date: ...}'.
+## FULL_REFRESH=1 re-checks every raw order instead of the recent ones (docs/incremental.md).
 build: venv
 	@mkdir -p warehouse
-	$(BIN)/dbt build $(if $(VARS),--vars '$(VARS)')
+	$(BIN)/dbt build $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh)
 
 ## test: the whole test suite (dbt builds on fixture folders, unit tests, sqlfluff, ruff, Python tests).
 test: venv
@@ -56,6 +57,14 @@ backfill: venv
 ## sample: regenerate the bundled sample data (deterministic).
 sample: venv
 	$(BIN)/python -m scripts.generate_data --customers 3000 --out data/sample --format csv
+
+## bench: time the pipeline at SCALES customers (default 100000; e.g. SCALES="100000 1000000"): data generation, the
+## full dbt build (models, tests) with peak memory, a hand-written DuckDB limit and one incremental night; raw data and
+## warehouses under WORK_DIR (default /tmp/customer-segmentation-bench). Writes docs/benchmarks.json, docs/bench-scale.svg
+## and the bench section of docs/benchmarks.md (earlier scales are kept).
+.PHONY: bench
+bench: venv
+	$(BIN)/python -m scripts.bench --customers $(or $(SCALES),100000) $(if $(WORK_DIR),--work-dir $(WORK_DIR))
 
 ## bench-clv: time the CLV fit and scoring (BG/NBD, Gamma-Gamma, predictions) on 100k and 1M simulated customers
 ## and write the figures into docs/benchmarks.md (its bench-clv section only).

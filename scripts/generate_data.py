@@ -4,6 +4,7 @@ Usage::
 
     python -m scripts.generate_data --customers 1000 --out data/raw [--format csv|parquet]
         [--seed 42] [--start-date 2022-01-01] [--end-date 2026-06-30] [--bad-row-share 0.01]
+        [--chunk-customers 1000000]
 
 Five tables are written into ``--out``: ``customers``, ``orders``, ``order_items``,
 ``support_tickets`` and ``referrals`` (``<table>.csv`` or ``<table>.parquet``). Every column is
@@ -11,11 +12,33 @@ a string (nulls are written as empty CSV fields), because some rows hold deliber
 values. The generator is fully vectorised (numpy + pyarrow) and deterministic: the same
 arguments give byte-identical files (for a given numpy/pyarrow version).
 
+Chunks (``--chunk-customers M``, default 1,000,000; memory grows with the customers generated at
+once: about 4 GB peak RSS for 1M customers, 10M orders, 25M order lines). Up to M customers, the
+tables are single files as above. More customers (N) are generated in ceil(N / M) chunks of
+equal size (within one customer), one after the other, so memory is bounded by one chunk; each
+table is then a folder of one file per chunk, ``<table>/part-00000.<format>``,
+``part-00001`` ... (CSV parts each have a header), which the project's raw reader reads
+together. Each chunk is an independent sample of the same population (same date range and
+shares, its own random streams derived from the seed and the chunk index); its orders, order
+lines, tickets and referrals refer to its own customers only. Ids are unique over all chunks
+and have one width, computed from the totals: clean customer and ticket ids run on from chunk
+to chunk (customers C1..CN), the fresh ids of bad customer and ticket rows come after the last
+clean id of all chunks; a chunk's order ids (its clean orders, then room for the fresh ids of
+its bad rows) follow the previous chunk's. Ids follow signup order (customers) and time
+(orders, tickets) within a chunk only; the unknown ids of bad rows are no chunk's real ids.
+The same N, M and other arguments give byte-identical files, but another M gives other data
+(other samples, not just other file boundaries); with N <= M the files are those of a run
+without chunks. A run first removes the files of an earlier run that the raw reader would mix
+with its own: ``<table>/part-N`` files and, before a chunked run, ``<table>.<format>``.
+Chunks are statistically alike, but each gets at least one row of the first bad-row kinds, so
+tiny chunks (a few thousand customers) have a visibly larger share of bad rows in the small
+tables (referrals, support_tickets).
+
 Approximate shares of the clean data (the SQL models map exactly these spellings):
 
-* customers: ids follow signup order (signups from start-date - 2 years to end-date, growing
-  over time). ~15% never order; the others place 1 + negative-binomial orders (one-timers ~17%
-  of buyers, ~3% with 50+), scaled so that orders ~= 10 x customers; a lognormal customer value
+* customers: ids follow signup order (within a chunk; signups from start-date - 2 years to
+  end-date, growing over time). ~15% never order; the others place 1 + negative-binomial orders
+  (one-timers ~17% of buyers, ~3% with 50+), scaled so that orders ~= 10 x customers; a lognormal customer value
   makes the top 20% of customers hold ~75-80% of net revenue. ~25% of buyers who started more
   than 13 months before end-date are "lost" (orders stop 12+ months before end-date); buyers
   who signed up in the last 90 days are "new". email ~10% empty, ~3% upper-case with spaces;
@@ -48,6 +71,7 @@ CSV files quote every value and leave nulls as empty unquoted fields (pyarrow's 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 import unicodedata
@@ -102,7 +126,11 @@ DEFAULT_END = date(2026, 6, 30)
 DAY = 86_400
 EPOCH = date(1970, 1, 1)
 MAX_BAD_SHARE_FLOOR = 0.04
+DEFAULT_CHUNK_CUSTOMERS = 1_000_000
+CHUNK_SEED_KEY = 1_000  # chunk k draws from SeedSequence(seed, spawn_key=(CHUNK_SEED_KEY, k))
+PART_RE = re.compile(r"part-\d{5,}\.(csv|parquet)")  # the names this generator writes
 SLOTS = 1 << 16  # resolution of categorical sampling
+BLOCK = 1 << 22  # rows per block where a computation is done in blocks to save memory
 
 TS_TEMPLATE = "####-##-## ##:##:##"
 TS_ISO_TEMPLATE = "####-##-##T##:##:##+07:00"
@@ -286,12 +314,16 @@ def _bucket(edges: np.ndarray, u: np.ndarray, bins: int = 1 << 16) -> np.ndarray
     scale = bins / (hi - lo)
     starts = lo + np.arange(bins) / scale
     lut = np.minimum(np.searchsorted(edges, starts, side="right") - 1, last)
-    idx = lut[np.minimum(((u - lo) * scale).astype(np.int64), bins - 1)]
-    todo = np.flatnonzero(u >= edges[idx + 1])
-    while len(todo):  # loops once per extra edge inside a bin, not per row
-        idx[todo] += 1
-        todo = todo[u[todo] >= edges[idx[todo] + 1]]
-    return idx
+    out = np.empty(len(u), dtype=np.int64)
+    for first in range(0, len(u), BLOCK):  # in blocks: the temporaries stay small
+        part = u[first:first + BLOCK]
+        idx = lut[np.minimum(((part - lo) * scale).astype(np.int64), bins - 1)]
+        todo = np.flatnonzero(part >= edges[idx + 1])
+        while len(todo):  # loops once per extra edge inside a bin, not per row
+            idx[todo] += 1
+            todo = todo[part[todo] >= edges[idx[todo] + 1]]
+        out[first:first + BLOCK] = idx
+    return out
 
 
 def _slot_table(weights: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -626,6 +658,7 @@ class CustomerState:
     business: np.ndarray
     pref_channel: np.ndarray
     vip: np.ndarray
+    offset: int = 0  # customer i of the chunk (0-based) has the id number offset + i + 1
 
 
 @dataclass
@@ -634,6 +667,7 @@ class OrderState:
     customer: np.ndarray
     ts: np.ndarray
     gross: np.ndarray
+    offset: int = 0  # order i of the chunk (0-based) has the id number offset + i + 1
 
 
 def _start_minus_two_years(start: date) -> date:
@@ -672,9 +706,10 @@ def _time_of_day(rng: Rng, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _customers(rng: Rng, cfg: Config) -> tuple[pa.Table, CustomerState]:
+def _customers(
+    rng: Rng, cfg: Config, width: int, offset: int = 0
+) -> tuple[pa.Table, CustomerState]:
     n = cfg.customers
-    width = _id_width(7, n)
 
     # signups: density grows over time; customer ids follow signup order
     lo_day = _day(_start_minus_two_years(cfg.start))
@@ -780,7 +815,7 @@ def _customers(rng: Rng, cfg: Config) -> tuple[pa.Table, CustomerState]:
 
     table = pa.table(
         {
-            "customer_id": _ids("C", np.arange(1, n + 1), width),
+            "customer_id": _ids("C", offset + np.arange(1, n + 1), width),
             "full_name": full_name,
             "email": email,
             "phone": phone,
@@ -795,7 +830,7 @@ def _customers(rng: Rng, cfg: Config) -> tuple[pa.Table, CustomerState]:
             "marketing_consent": consent,
         }
     )
-    state = CustomerState(width, signup_ts, province, business, pref_channel, vip)
+    state = CustomerState(width, signup_ts, province, business, pref_channel, vip, offset)
     return table, state
 
 
@@ -837,7 +872,10 @@ def _day_promos(cfg: Config) -> tuple[list[str], np.ndarray]:
     return codes, per_day
 
 
-def _orders(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, OrderState]:
+def _orders(
+    rng: Rng, cfg: Config, cust: CustomerState, width: int | None = None, offset: int = 0
+) -> tuple[pa.Table, OrderState]:
+    """Orders of the chunk's customers; ``width`` None: the id width follows the order count."""
     n_cust = cfg.customers
     start_day, end_day = cfg.start_day, cfg.end_day
     n_days = end_day - start_day + 1
@@ -882,7 +920,7 @@ def _orders(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, Order
     ts, cust_idx = ts[order], cust_idx[order]
     del order, lo, hi, u, signup
     day_off = ts // DAY - start_day
-    width = _id_width(8, n)
+    width = _id_width(8, n) if width is None else width
 
     # --- status -----------------------------------------------------------------------------
     age_days = end_day - (ts // DAY)
@@ -892,12 +930,14 @@ def _orders(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, Order
     status[(su >= 0.073) & (su < 0.125)] = ST_RETURNED
     p_pending = np.where(age_days < 14, 0.05 + 0.85 * (1 - age_days / 14.0), 0.0)
     status[rng.random(n) < p_pending] = ST_PENDING
+    del age_days, su, p_pending  # arrays are freed once used: at ~10 orders a customer, large
 
     # --- amounts ----------------------------------------------------------------------------
     gross_f = 350_000.0 * value[cust_idx] * np.exp(rng.normal(0.0, 0.7, n))
     bulk = cust.business[cust_idx] & (rng.random(n) < 0.01)
     gross_f = np.where(bulk, np.exp(rng.uniform(np.log(20e6), np.log(200e6), n)), gross_f)
     gross = np.maximum(_round_k(gross_f), 10_000)
+    del gross_f, bulk
     discounted = rng.random(n) < discount_prop[cust_idx]
     discount = np.clip(_round_k(gross * rng.uniform(0.05, 0.30, n)), 1000, gross - 1000)
     discount = np.where(discounted, discount, 0)
@@ -913,6 +953,7 @@ def _orders(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, Order
     code_idx = np.where((seasonal >= 0) & (pu < 0.7), seasonal, code_idx)
     has_code = discounted & (rng.random(n) >= 0.05)
     promo = _with_nulls(_take(codes, code_idx), ~has_code)
+    del seasonal, day_off, new_user, pu, generic, code_idx, has_code, discounted
 
     ru = rng.random(n)
     returned = status == ST_RETURNED
@@ -924,6 +965,9 @@ def _orders(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, Order
     refund_empty = (returned & (ru >= 0.60) & (ru < 0.85)) | (
         ~returned & ~partial & (rng.random(n) < 0.5)
     )
+    del net, ru, returned, partial, over
+    refunded = _int_str(refund, ~refund_empty)
+    del refund, refund_empty
 
     # --- channel, payment, device, province -------------------------------------------------
     channel = np.where(
@@ -939,33 +983,41 @@ def _orders(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, Order
     ship = np.where(
         rng.random(n) < 0.10, _sample(rng, _province_weights(), n), cust.province[cust_idx]
     )
+    del channel
     ship_str = _province_str(rng, ship, empty=0.05, unknown=0.003)
+    del ship
 
     # --- timestamps as text -----------------------------------------------------------------
     slow = (status == ST_RETURNED) | (status == ST_CANCELLED)
     delay = np.where(slow, rng.integers(DAY, 20 * DAY, n), rng.integers(0, 72 * 3600, n))
     updated = np.minimum(ts + delay, cfg.end_ts + 1)
+    del slow, delay
     iso = rng.random(n) < 0.02
     status_str = _pick_options(rng, status, STATUS_SPELLINGS)
+    del status
+    updated_at = _ts_str(updated, iso)
+    del updated
+    discount_amount = _int_str(discount)
+    del discount
 
     table = pa.table(
         {
-            "order_id": _ids("O", np.arange(1, n + 1), width),
-            "customer_id": _ids("C", cust_idx + 1, cust.width),
+            "order_id": _ids("O", offset + np.arange(1, n + 1), width),
+            "customer_id": _ids("C", cust.offset + cust_idx + 1, cust.width),
             "ordered_at": _ts_str(ts, iso),
             "status": status_str,
             "channel": channel_str,
             "ship_province": ship_str,
             "gross_amount": _int_str(gross),
-            "discount_amount": _int_str(discount),
-            "refunded_amount": _int_str(refund, ~refund_empty),
+            "discount_amount": discount_amount,
+            "refunded_amount": refunded,
             "promo_code": promo,
             "payment_method": payment,
             "device_type": device,
-            "updated_at": _ts_str(updated, iso),
+            "updated_at": updated_at,
         }
     )
-    return table, OrderState(width, cust_idx, ts, gross)
+    return table, OrderState(width, cust_idx, ts, gross, offset)
 
 
 # --------------------------------------------------------------------------------------------
@@ -979,7 +1031,7 @@ def _order_items(rng: Rng, orders: OrderState) -> pa.Table:
     order_idx = np.repeat(np.arange(n_orders), lines)
     m = len(order_idx)
     starts = np.cumsum(lines) - lines
-    line_no = np.arange(m) - np.repeat(starts, lines) + 1
+    line_no = (np.arange(m) - np.repeat(starts, lines) + 1).astype(np.uint8)  # 1-5
     del starts
 
     share = rng.exponential(size=m)
@@ -989,6 +1041,8 @@ def _order_items(rng: Rng, orders: OrderState) -> pa.Table:
     qty = 1 + _sample(rng, [0.62, 0.20, 0.10, 0.05, 0.03], m)
     qty = np.minimum(qty, np.maximum(line_total // 20_000, 1)).astype(np.int64)
     unit = np.maximum(_round_k(line_total / qty), 1000)
+    del line_total
+    qty = qty.astype(np.uint8)  # 1-5 (small types from here on: memory)
 
     # product catalogue: prices per category; pick the product closest in price
     cat_rng = np.random.default_rng(np.random.SeedSequence(7))  # catalogue is seed-independent
@@ -1005,22 +1059,30 @@ def _order_items(rng: Rng, orders: OrderState) -> pa.Table:
     category = _sample(rng, [s for _, s, _ in CATEGORIES], m)
     electronics = [c for c, _, _ in CATEGORIES].index("electronics")
     category = np.where((unit > 3_000_000) & (rng.random(m) < 0.8), electronics, category)
+    category = category.astype(np.uint8)
     edges = np.concatenate([[0.0], key_sorted, [100.0 * len(CATEGORIES)]])
-    pos = _bucket(edges, category * 100.0 + np.log10(unit), bins=1 << 20)  # 1 + last <= target
-    pos = np.clip(pos - 1, cat_bounds[category], cat_bounds[category + 1] - 1)
-    product = by_key[pos]
+    product_number = np.empty(m, dtype=np.int64)
+    for first in range(0, m, BLOCK):  # in blocks: the temporaries stay small
+        cat = category[first:first + BLOCK]
+        target = cat * 100.0 + np.log10(unit[first:first + BLOCK])
+        pos = _bucket(edges, target, bins=1 << 20)  # 1 + last <= target
+        pos = np.clip(pos - 1, cat_bounds[cat], cat_bounds[cat + 1] - 1)
+        product_number[first:first + BLOCK] = prod_number[by_key[pos]]
 
+    # text columns one at a time, each number array freed once written (memory)
     small = [str(i) for i in range(6)]
-    return pa.table(
-        {
-            "order_id": _ids("O", order_idx + 1, orders.width),
-            "line_number": _take(small, line_no),
-            "product_id": _ids("P", prod_number[product], 5),
-            "category": _take([c for c, _, _ in CATEGORIES], category),
-            "quantity": _take(small, qty),
-            "unit_price": _int_str(unit),
-        }
-    )
+    columns = {"order_id": _ids("O", orders.offset + order_idx + 1, orders.width)}
+    del order_idx
+    columns["line_number"] = _take(small, line_no)
+    del line_no
+    columns["product_id"] = _ids("P", product_number, 5)
+    del product_number
+    columns["category"] = _take([c for c, _, _ in CATEGORIES], category)
+    del category
+    columns["quantity"] = _take(small, qty)
+    del qty
+    columns["unit_price"] = _int_str(unit)
+    return pa.table(columns)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1028,11 +1090,15 @@ def _order_items(rng: Rng, orders: OrderState) -> pa.Table:
 # --------------------------------------------------------------------------------------------
 
 
+def _ticket_count(customers: int) -> int:
+    return round(0.15 * customers)
+
+
 def _support_tickets(
-    rng: Rng, cfg: Config, cust: CustomerState, orders: OrderState
-) -> tuple[pa.Table, int]:
+    rng: Rng, cfg: Config, cust: CustomerState, orders: OrderState, width: int, offset: int = 0
+) -> pa.Table:
     n_cust, n_orders = cfg.customers, len(orders.ts)
-    n = round(0.15 * n_cust)
+    n = _ticket_count(n_cust)
     from_order = rng.random(n) < 0.85
     o = rng.integers(0, max(n_orders, 1), n)
     if n_orders == 0:
@@ -1054,18 +1120,16 @@ def _support_tickets(
     csat_probs = np.array([[0.25, 0.25, 0.2, 0.15, 0.15]] + [[0.05, 0.1, 0.2, 0.35, 0.3]] * 3)
     csat = 1 + _sample_by_group(rng, ttype, csat_probs)
     has_csat = is_resolved & (rng.random(n) < 0.6)
-    width = _id_width(7, n)
-    table = pa.table(
+    return pa.table(
         {
-            "ticket_id": _ids("T", np.arange(1, n + 1), width),
-            "customer_id": _ids("C", customer + 1, cust.width),
+            "ticket_id": _ids("T", offset + np.arange(1, n + 1), width),
+            "customer_id": _ids("C", cust.offset + customer + 1, cust.width),
             "opened_at": _ts_str(opened, rng.random(n) < 0.02),
             "ticket_type": _take([t for t, _ in TICKET_TYPES], ttype),
             "resolved_at": _ts_str(resolved, valid=is_resolved),
             "csat_score": _with_nulls(_take([str(i) for i in range(6)], csat), ~has_csat),
         }
     )
-    return table, width
 
 
 def _referrals(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, np.ndarray]:
@@ -1082,8 +1146,8 @@ def _referrals(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, np
     referred, referrer, referred_at = referred[order], referrer[order], referred_at[order]
     table = pa.table(
         {
-            "referrer_customer_id": _ids("C", referrer + 1, cust.width),
-            "referred_customer_id": _ids("C", referred + 1, cust.width),
+            "referrer_customer_id": _ids("C", cust.offset + referrer + 1, cust.width),
+            "referred_customer_id": _ids("C", cust.offset + referred + 1, cust.width),
             "referred_at": _ts_str(referred_at),
         }
     )
@@ -1126,8 +1190,15 @@ class _FreshIds:
         return out
 
 
-def _inject(rng: Rng, table: pa.Table, makers: Sequence[BadMaker], share: float) -> pa.Table:
-    """Append bad rows built from sampled clean rows and scatter them at random positions."""
+def _inject(
+    rng: Rng, pending: list[pa.Table], makers: Sequence[BadMaker], share: float
+) -> pa.Table:
+    """Append bad rows built from sampled clean rows and scatter them at random positions.
+
+    The clean table is popped from the one-item list ``pending`` so that this function holds
+    the only reference to it: its columns are freed one by one while the output is assembled
+    (memory: one table plus one column rather than two tables)."""
+    table = pending.pop()
     n = table.num_rows
     parts: list[pa.Table] = []
     for maker, k in zip(makers, _bad_counts(n, len(makers), share)):
@@ -1146,16 +1217,25 @@ def _inject(rng: Rng, table: pa.Table, makers: Sequence[BadMaker], share: float)
     index = np.empty(total, dtype=np.int64)
     index[~is_bad] = np.arange(n)
     index[positions] = n + rng.permutation(b)
-    return pa.concat_tables([table, bad]).take(pa.array(index))
+    del is_bad, positions
+    take = pa.array(index)
+    del index
+    schema, clean = table.schema, list(table.columns)
+    del table
+    out: list[pa.ChunkedArray] = []
+    for i, extra in enumerate(bad.columns):
+        column = pa.chunked_array(clean[i].chunks + extra.chunks, type=extra.type)
+        clean[i] = None
+        out.append(column.take(take))
+        del column
+    return pa.Table.from_arrays(out, schema=schema)
 
 
 def _dup(rng: Rng, src: pa.Table) -> pa.Table:
     return src
 
 
-def _customer_makers(cfg: Config, width: int) -> list[BadMaker]:
-    fresh = _FreshIds("C", cfg.customers + 1, width)
-
+def _customer_makers(fresh: _FreshIds) -> list[BadMaker]:
     def empty_id(rng: Rng, src: pa.Table) -> pa.Table:
         return _set(src, "customer_id", pa.nulls(src.num_rows, pa.string()))
 
@@ -1174,9 +1254,7 @@ def _customer_makers(cfg: Config, width: int) -> list[BadMaker]:
             signup(FUTURE_TS)]
 
 
-def _order_makers(n_orders: int, width: int, cust_width: int) -> list[BadMaker]:
-    fresh = _FreshIds("O", n_orders + 1, width)
-
+def _order_makers(fresh: _FreshIds, cust_width: int) -> list[BadMaker]:
     def with_fresh(column: str, values: Callable[[Rng, pa.Table], pa.Array]) -> BadMaker:
         def make(rng: Rng, src: pa.Table) -> pa.Table:
             src = _set(src, "order_id", fresh.take(src.num_rows))
@@ -1234,9 +1312,7 @@ def _item_makers(order_width: int) -> list[BadMaker]:
     return [unknown_order, negative_qty, bad_price, _dup]
 
 
-def _ticket_makers(n_tickets: int, width: int, cust_width: int) -> list[BadMaker]:
-    fresh = _FreshIds("T", n_tickets + 1, width)
-
+def _ticket_makers(fresh: _FreshIds, cust_width: int) -> list[BadMaker]:
     def unknown_customer(rng: Rng, src: pa.Table) -> pa.Table:
         src = _set(src, "ticket_id", fresh.take(src.num_rows))
         return _set(src, "customer_id", _unknown_ids(rng, "C", cust_width, src.num_rows))
@@ -1259,14 +1335,14 @@ def _referral_makers(
     def unknown_referrer(rng: Rng, src: pa.Table) -> pa.Table:
         k = src.num_rows
         who = pick(rng, k)
-        src = _set(src, "referred_customer_id", _ids("C", who + 1, cust.width))
+        src = _set(src, "referred_customer_id", _ids("C", cust.offset + who + 1, cust.width))
         src = _set(src, "referred_at", _ts_str(cust.signup_ts[who] + rng.integers(0, 3600, k)))
         return _set(src, "referrer_customer_id", _unknown_ids(rng, "C", cust.width, k))
 
     def self_referral(rng: Rng, src: pa.Table) -> pa.Table:
         k = src.num_rows
         who = pick(rng, k)
-        ids = _ids("C", who + 1, cust.width)
+        ids = _ids("C", cust.offset + who + 1, cust.width)
         src = _set(src, "referred_customer_id", ids)
         src = _set(src, "referred_at", _ts_str(cust.signup_ts[who] + rng.integers(0, 3600, k)))
         return _set(src, "referrer_customer_id", ids)
@@ -1291,6 +1367,114 @@ def _as_strings(name: str, table: pa.Table) -> pa.Table:
     return table.select(TABLE_COLUMNS[name]).cast(schema)
 
 
+def _chunk_sizes(customers: int, chunk_customers: int) -> list[int]:
+    """ceil(customers / chunk_customers) chunk sizes that differ by at most one customer."""
+    chunks = -(-customers // chunk_customers)
+    return [customers // chunks + (1 if i < customers % chunks else 0) for i in range(chunks)]
+
+
+def _streams(seed: int, chunk: int | None) -> list[Rng]:
+    """The ten random streams of a run (``chunk`` None) or of one chunk of a chunked run."""
+    if chunk is None:
+        root = np.random.SeedSequence(seed)
+    else:  # a branch of spawn keys that the single-file run (keys 0-9) never uses
+        root = np.random.SeedSequence(seed, spawn_key=(CHUNK_SEED_KEY, chunk))
+    return [np.random.default_rng(s) for s in root.spawn(10)]
+
+
+def _remove_stale_outputs(out_dir: Path, fmt: str, chunked: bool) -> None:
+    """Remove the files of an earlier run that the raw reader would mix with this run's: the
+    ``<table>/part-N`` files of a chunked run (both formats) and, before a chunked run, the
+    ``<table>.<fmt>`` files of a single-file run."""
+    for name in TABLE_COLUMNS:
+        folder = out_dir / name
+        if folder.is_dir():
+            for part in folder.iterdir():
+                if PART_RE.fullmatch(part.name) and part.is_file():
+                    part.unlink()
+            if not chunked and not any(folder.iterdir()):
+                folder.rmdir()
+        if chunked:
+            (out_dir / f"{name}.{fmt}").unlink(missing_ok=True)
+
+
+@dataclass
+class _Run:
+    """Ids shared by the chunks of one run: widths from the totals, where the next chunk's ids
+    start, and the fresh (bad-row) customer and ticket ids, handed out after all clean ones."""
+
+    customer_width: int
+    order_width: int | None  # None: from the order count (single-file run)
+    ticket_width: int
+    fresh_customers: _FreshIds
+    fresh_tickets: _FreshIds
+    customer_offset: int = 0
+    order_offset: int = 0
+    ticket_offset: int = 0
+
+
+def _generate_chunk(
+    pool: ThreadPoolExecutor, cfg: Config, streams: list[Rng], run: _Run,
+    path: Callable[[str], Path], fmt: str, verbose: bool,
+) -> dict[str, Future[int]]:
+    """Generate the five tables of one chunk (or of a whole single-file run); bad-row injection
+    and writing are submitted to ``pool``. Advances the offsets in ``run``."""
+    jobs: dict[str, Future[int]] = {}
+
+    # Bad-row injection and file writing run in one background thread (pyarrow releases the
+    # GIL) while the next table is generated; every table has its own random streams, so the
+    # output does not depend on the timing.
+    def emit(name: str, table: pa.Table, makers: list[BadMaker], started: float) -> None:
+        bad_rng = streams[5 + list(TABLE_COLUMNS).index(name)]
+        target = path(name)
+        pending = [table]  # the job takes it out, so the clean table is freed before writing
+        del table
+
+        def job() -> int:
+            pending.append(_as_strings(name, pending.pop()))
+            final = _inject(bad_rng, pending, makers, cfg.bad_row_share)
+            _write(final, target, fmt)
+            if verbose:
+                print(f"{name}: {final.num_rows:,} rows written to {target} in "
+                      f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+            return final.num_rows
+
+        jobs[name] = pool.submit(job)
+
+    t0 = time.perf_counter()
+    cust_table, cust = _customers(streams[0], cfg, run.customer_width, run.customer_offset)
+    run.customer_offset += cfg.customers
+    emit("customers", cust_table, _customer_makers(run.fresh_customers), t0)
+    del cust_table
+
+    t0 = time.perf_counter()
+    order_table, orders = _orders(streams[1], cfg, cust, run.order_width, run.order_offset)
+    n_orders = len(orders.ts)
+    makers = _order_makers(_FreshIds("O", run.order_offset + n_orders + 1, orders.width),
+                           cust.width)
+    # the chunk's order ids: its clean orders, then room for its bad rows' fresh ids
+    run.order_offset += n_orders + sum(_bad_counts(n_orders, len(makers), cfg.bad_row_share))
+    if run.order_width is not None and run.order_offset >= 9 * 10 ** (run.order_width - 1):
+        # the top of the id range is kept for the unknown-order ids; far beyond the ~10
+        # orders per customer that the width is computed for, so it should never happen
+        raise RuntimeError(f"order ids overflow {run.order_width} digits")
+    emit("orders", order_table, makers, t0)
+    del order_table
+
+    t0 = time.perf_counter()
+    emit("order_items", _order_items(streams[2], orders), _item_makers(orders.width), t0)
+
+    t0 = time.perf_counter()
+    tickets = _support_tickets(streams[3], cfg, cust, orders, run.ticket_width, run.ticket_offset)
+    run.ticket_offset += tickets.num_rows
+    emit("support_tickets", tickets, _ticket_makers(run.fresh_tickets, cust.width), t0)
+
+    t0 = time.perf_counter()
+    refs, referred = _referrals(streams[4], cfg, cust)
+    emit("referrals", refs, _referral_makers(cfg, cust, referred), t0)
+    return jobs
+
+
 def generate(
     out_dir: Path,
     customers: int,
@@ -1299,10 +1483,16 @@ def generate(
     start_date: date = DEFAULT_START,
     end_date: date = DEFAULT_END,
     bad_row_share: float = 0.01,
+    chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS,
 ) -> dict[str, int]:
-    """Write the five raw tables into ``out_dir``; return the rows written per table."""
+    """Write the five raw tables into ``out_dir``; return the rows written per table.
+
+    Up to ``chunk_customers`` customers: one file per table; more: ``<table>/part-NNNNN``
+    files, one per chunk (see the module docstring)."""
     if customers < 1:
         raise ValueError("customers must be >= 1")
+    if chunk_customers < 1:
+        raise ValueError("chunk_customers must be >= 1")
     if fmt not in ("csv", "parquet"):
         raise ValueError("fmt must be 'csv' or 'parquet'")
     if end_date < start_date:
@@ -1311,50 +1501,45 @@ def generate(
         raise ValueError("bad_row_share must be between 0 and 0.5")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cfg = Config(customers, seed, start_date, end_date, bad_row_share)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
-    jobs: dict[str, Future[int]] = {}
+    sizes = _chunk_sizes(customers, chunk_customers)
+    chunked = len(sizes) > 1
+    _remove_stale_outputs(out_dir, fmt, chunked)
+    if chunked:
+        for name in TABLE_COLUMNS:
+            (out_dir / name).mkdir(exist_ok=True)
 
-    # Bad-row injection and file writing run in one background thread (pyarrow releases the
-    # GIL) while the next table is generated; every table has its own random streams, so the
-    # output does not depend on the timing.
+    customer_width = _id_width(7, customers)
+    tickets = sum(_ticket_count(n) for n in sizes)
+    ticket_width = _id_width(7, tickets)
+    run = _Run(
+        customer_width=customer_width,
+        order_width=_id_width(8, 10 * customers) if chunked else None,  # ~10 orders a customer
+        ticket_width=ticket_width,
+        fresh_customers=_FreshIds("C", customers + 1, customer_width),
+        fresh_tickets=_FreshIds("T", tickets + 1, ticket_width),
+    )
+    totals = dict.fromkeys(TABLE_COLUMNS, 0)
     with ThreadPoolExecutor(max_workers=1) as pool:
+        for index, size in enumerate(sizes):
+            started = time.perf_counter()
+            cfg = Config(size, seed, start_date, end_date, bad_row_share)
 
-        def emit(name: str, table: pa.Table, makers: list[BadMaker], started: float) -> None:
-            bad_rng = streams[5 + list(TABLE_COLUMNS).index(name)]
-            path = out_dir / f"{name}.{fmt}"
+            def path(name: str, index: int = index) -> Path:
+                if chunked:
+                    return out_dir / name / f"part-{index:05d}.{fmt}"
+                return out_dir / f"{name}.{fmt}"
 
-            def job() -> int:
-                final = _inject(bad_rng, _as_strings(name, table), makers, bad_row_share)
-                _write(final, path, fmt)
-                print(f"{name}: {final.num_rows:,} rows written to {path} in "
+            jobs = _generate_chunk(pool, cfg, _streams(seed, index if chunked else None), run,
+                                   path, fmt, verbose=not chunked)
+            # one chunk at a time: its writes finish before the next chunk starts (memory)
+            rows = {name: job.result() for name, job in jobs.items()}
+            for name, count in rows.items():
+                totals[name] += count
+            if chunked:
+                print(f"chunk {index + 1}/{len(sizes)}: {size:,} customers, "
+                      f"{rows['orders']:,} orders, {sum(rows.values()):,} rows written in "
                       f"{time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-                return final.num_rows
-
-            jobs[name] = pool.submit(job)
-
-        t0 = time.perf_counter()
-        cust_table, cust = _customers(streams[0], cfg)
-        emit("customers", cust_table, _customer_makers(cfg, cust.width), t0)
-        del cust_table
-
-        t0 = time.perf_counter()
-        order_table, orders = _orders(streams[1], cfg, cust)
-        emit("orders", order_table, _order_makers(len(orders.ts), orders.width, cust.width), t0)
-        del order_table
-
-        t0 = time.perf_counter()
-        emit("order_items", _order_items(streams[2], orders), _item_makers(orders.width), t0)
-
-        t0 = time.perf_counter()
-        tickets, ticket_width = _support_tickets(streams[3], cfg, cust, orders)
-        emit("support_tickets", tickets, _ticket_makers(tickets.num_rows, ticket_width,
-                                                        cust.width), t0)
-
-        t0 = time.perf_counter()
-        refs, referred = _referrals(streams[4], cfg, cust)
-        emit("referrals", refs, _referral_makers(cfg, cust, referred), t0)
-        return {name: job.result() for name, job in jobs.items()}
+    return totals
 
 
 def _parse_date(text: str) -> date:
@@ -1370,11 +1555,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--start-date", type=_parse_date, default=DEFAULT_START)
     parser.add_argument("--end-date", type=_parse_date, default=DEFAULT_END)
     parser.add_argument("--bad-row-share", type=float, default=0.01)
+    parser.add_argument(
+        "--chunk-customers", type=int, default=DEFAULT_CHUNK_CUSTOMERS,
+        help="more customers than this are generated in chunks of at most this many, one "
+             "part file per chunk and table (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rows = generate(
         args.out, args.customers, args.format, args.seed, args.start_date, args.end_date,
-        args.bad_row_share,
+        args.bad_row_share, args.chunk_customers,
     )
     print(f"done: {sum(rows.values()):,} rows in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)

@@ -311,3 +311,187 @@ def test_tiny_inputs_work(tmp_path: Path, customers: int) -> None:
                          end_date=date(2025, 1, 31))
     assert counts["customers"] >= customers
     assert all((tmp_path / f"{t}.csv").exists() for t in TABLES)
+
+
+# --------------------------------------------------------------------------------------------
+# Chunked generation (more customers than --chunk-customers): one part file per chunk
+# --------------------------------------------------------------------------------------------
+
+KEYS = {"customers": "customer_id", "orders": "order_id", "support_tickets": "ticket_id"}
+
+
+def _parts(folder: Path, table: str) -> list[pa.Table]:
+    """The part files of a chunked table, in chunk order."""
+    paths = sorted((folder / table).iterdir())
+    assert [p.name for p in paths] == [f"part-{i:05d}{paths[0].suffix}" for i in range(len(paths))]
+    if paths[0].suffix == ".parquet":
+        return [pq.read_table(p) for p in paths]
+    options = pacsv.ConvertOptions(
+        column_types={c: pa.string() for c in gd.TABLE_COLUMNS[table]},
+        strings_can_be_null=True, null_values=[""],
+    )
+    return [pacsv.read_csv(p, convert_options=options) for p in paths]
+
+
+def _values(table: pa.Table, column: str) -> set[str]:
+    return set(table[column].to_pylist()) - {None}
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def chunked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[pa.Table]]:
+    """3,000 customers in chunks of 1,000, default share of bad rows: three parts per table."""
+    out = tmp_path_factory.mktemp("chunked")
+    counts = gd.generate(out, 3000, "parquet", chunk_customers=1000)
+    parts = {t: _parts(out, t) for t in TABLES}
+    assert all(len(p) == 3 for p in parts.values())
+    assert counts == {t: sum(p.num_rows for p in parts[t]) for t in TABLES}
+    return parts
+
+
+def test_chunk_sizes_are_even() -> None:
+    assert gd._chunk_sizes(3000, 1000) == [1000, 1000, 1000]
+    assert gd._chunk_sizes(2500, 1000) == [834, 833, 833]
+    assert gd._chunk_sizes(1000, 1000) == [1000]
+    assert gd._chunk_sizes(7, 1_000_000) == [7]
+
+
+def test_chunked_layout_is_one_folder_of_parts_per_table(tmp_path: Path) -> None:
+    for fmt in ("csv", "parquet"):
+        out = tmp_path / fmt
+        counts = gd.generate(out, 1300, fmt, chunk_customers=500)
+        assert sorted(p.name for p in out.iterdir()) == sorted(TABLES)
+        for table, columns in gd.TABLE_COLUMNS.items():
+            names = sorted(p.name for p in (out / table).iterdir())
+            assert names == [f"part-{i:05d}.{fmt}" for i in range(3)], table
+            parts = _parts(out, table)
+            assert all(p.column_names == columns for p in parts), table
+            assert all(field.type == pa.string() for p in parts for field in p.schema), table
+            assert sum(p.num_rows for p in parts) == counts[table] > 0, table
+        clean = [sum(int(v[1:]) <= 1300 for v in _values(p, "customer_id"))
+                 for p in _parts(out, "customers")]
+        assert clean == [434, 433, 433]  # even chunks
+
+
+def test_ids_are_unique_across_chunks(chunked: dict[str, list[pa.Table]]) -> None:
+    for table, key in KEYS.items():
+        ids = [_values(part, key) for part in chunked[table]]
+        for i in range(len(ids)):
+            for j in range(i + 1, len(ids)):
+                assert not ids[i] & ids[j], (table, i, j)
+    # one width for every id of every chunk (the 'unknown' ids end in 'x' or are 9s)
+    patterns = {"customer_id": r"C\d{7}x?", "order_id": r"O\d{8}x?", "ticket_id": r"T\d{7}",
+                "referrer_customer_id": r"C\d{7}x?", "referred_customer_id": r"C\d{7}"}
+    for table in TABLES:
+        for part in chunked[table]:
+            for column in set(patterns) & set(part.column_names):
+                assert all(re.fullmatch(patterns[column], v) for v in _values(part, column)), column
+    # clean customer ids are C0000001..C0003000, chunk after chunk; fresh bad ids come after
+    numbers = [sorted(int(v[1:]) for v in _values(p, "customer_id")) for p in chunked["customers"]]
+    clean = [[n for n in chunk if n <= 3000] for chunk in numbers]
+    assert clean == [list(range(1, 1001)), list(range(1001, 2001)), list(range(2001, 3001))]
+    assert all(n > 3000 for chunk in numbers for n in chunk if n not in range(1, 3001))
+
+
+def test_clean_chunked_ids_are_unique_and_dense(tmp_path: Path) -> None:
+    gd.generate(tmp_path, 3000, "parquet", bad_row_share=0, chunk_customers=1000)
+    for table, key in KEYS.items():
+        ids = [v for part in _parts(tmp_path, table) for v in part[key].to_pylist()]
+        assert None not in ids and len(set(ids)) == len(ids), table
+    customers = [v for p in _parts(tmp_path, "customers") for v in p["customer_id"].to_pylist()]
+    assert customers == [f"C{i:07d}" for i in range(1, 3001)]
+    tickets = [v for p in _parts(tmp_path, "support_tickets") for v in p["ticket_id"].to_pylist()]
+    assert tickets == [f"T{i:07d}" for i in range(1, 451)]
+
+
+def test_rows_refer_to_their_own_chunk(chunked: dict[str, list[pa.Table]]) -> None:
+    """Orders, tickets and referrals refer to customers of the same chunk and order lines to
+    orders of the same chunk; the rest are the deliberately unknown ids, which are no chunk's."""
+    all_customers = set().union(*(_values(p, "customer_id") for p in chunked["customers"]))
+    all_orders = set().union(*(_values(p, "order_id") for p in chunked["orders"]))
+    refs = [("orders", "customer_id", "customers", all_customers),
+            ("support_tickets", "customer_id", "customers", all_customers),
+            ("referrals", "referrer_customer_id", "customers", all_customers),
+            ("referrals", "referred_customer_id", "customers", all_customers),
+            ("order_items", "order_id", "orders", all_orders)]
+    for table, column, parent, everything in refs:
+        parent_key = KEYS[parent]
+        unknown = 0
+        for part, parent_part in zip(chunked[table], chunked[parent]):
+            own = _values(parent_part, parent_key)
+            values = part[column].to_pylist()
+            assert values and sum(v in own for v in values) >= 0.95 * len(values), (table, column)
+            strangers = [v for v in values if v not in own]
+            assert not set(strangers) & everything, (table, column)  # not another chunk's id
+            unknown += len(strangers)
+        if (table, column) == ("referrals", "referred_customer_id"):
+            assert unknown == 0
+        else:  # the unknown-customer / unknown-order bad rows
+            assert unknown > 0, (table, column)
+
+
+def test_chunks_are_alike(chunked: dict[str, list[pa.Table]]) -> None:
+    for customers, orders in zip(chunked["customers"], chunked["orders"]):
+        assert 7 * customers.num_rows <= orders.num_rows <= 13 * customers.num_rows
+        ordered = [_parse_ts(t) for t in orders["ordered_at"].to_pylist()]
+        good = [ts for ts in ordered if ts is not None and 2000 < ts.year < 2099]
+        assert min(good) < datetime(2022, 3, 1) and max(good) > datetime(2026, 5, 1)
+
+
+def test_chunked_output_is_deterministic(tmp_path: Path) -> None:
+    for fmt in ("csv", "parquet"):
+        first, second = tmp_path / f"a_{fmt}", tmp_path / f"b_{fmt}"
+        gd.generate(first, 1500, fmt, seed=5, chunk_customers=500)
+        gd.generate(second, 1500, fmt, seed=5, chunk_customers=500)
+        assert _files(first) == _files(second)
+    other_seed, other_size = tmp_path / "seed", tmp_path / "size"
+    gd.generate(other_seed, 1500, "parquet", seed=6, chunk_customers=500)
+    gd.generate(other_size, 1500, "parquet", seed=5, chunk_customers=750)
+    orders = (tmp_path / "a_parquet" / "orders" / "part-00000.parquet").read_bytes()
+    assert orders != (other_seed / "orders" / "part-00000.parquet").read_bytes()
+    assert orders != (other_size / "orders" / "part-00000.parquet").read_bytes()
+
+
+def test_up_to_one_chunk_writes_the_usual_files(tmp_path: Path) -> None:
+    default, one_chunk = tmp_path / "default", tmp_path / "one_chunk"
+    gd.generate(default, 1000, "parquet", seed=2)
+    gd.generate(one_chunk, 1000, "parquet", seed=2, chunk_customers=1000)
+    assert sorted(_files(one_chunk)) == sorted(f"{t}.parquet" for t in TABLES)
+    assert _files(one_chunk) == _files(default)
+
+
+def test_block_size_does_not_change_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gd.generate(tmp_path / "default", 1500, "parquet", seed=9)
+    monkeypatch.setattr(gd, "BLOCK", 1000)  # order lines (~37,000) and orders in many blocks
+    gd.generate(tmp_path / "small", 1500, "parquet", seed=9)
+    assert _files(tmp_path / "small") == _files(tmp_path / "default")
+
+
+def test_a_run_replaces_the_files_of_an_earlier_layout(tmp_path: Path) -> None:
+    gd.generate(tmp_path, 600, "parquet", chunk_customers=200)
+    (tmp_path / "notes.txt").write_text("kept")
+    gd.generate(tmp_path, 600, "parquet", chunk_customers=300)
+    assert sorted(p.name for p in (tmp_path / "orders").iterdir()) == [
+        "part-00000.parquet", "part-00001.parquet"]
+    gd.generate(tmp_path, 600, "parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"{t}.parquet" for t in TABLES] + ["notes.txt"])
+    gd.generate(tmp_path, 600, "parquet", chunk_customers=200)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(TABLES + ["notes.txt"])
+
+
+def test_cli_reports_one_line_per_chunk(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert gd.main(["--customers", "2000", "--out", str(tmp_path), "--format", "parquet",
+                    "--chunk-customers", "1000"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 3, err
+    for i, line in enumerate(err[:2], start=1):
+        assert re.fullmatch(rf"chunk {i}/2: 1,000 customers, [\d,]+ orders, [\d,]+ rows written "
+                            r"in [\d.]+ s", line), line
+    assert re.fullmatch(r"done: [\d,]+ rows in [\d.]+ s", err[2]), err[2]
+    assert all(len(list((tmp_path / t).iterdir())) == 2 for t in TABLES)
+    with pytest.raises(ValueError, match="chunk_customers"):
+        gd.generate(tmp_path, 10, chunk_customers=0)
