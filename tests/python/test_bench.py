@@ -35,15 +35,15 @@ def test_sampler_sees_the_memory_of_a_child_process() -> None:
 
 
 def test_sampler_sums_the_whole_process_tree() -> None:
-    # the parent holds 120 MB while its own child holds 200 MB: the tree peaks above 320 MB, while the largest
-    # single process (ru_maxrss) stays near 200 MB
+    # the parent holds 120 MB while its own child holds 200 MB: the tree peaks above 320 MB (ru_maxrss, the
+    # largest single process, is only a cross-check: a forked child may briefly count its parent's pages)
     child = "import time; block = b'x' * (200 * 1024 * 1024); time.sleep(2.0)"
     parent = (f"import subprocess, sys; block = b'x' * (120 * 1024 * 1024); "
               f"subprocess.run([sys.executable, '-c', {child!r}], check=True)")
     measured = bench.run_measured([sys.executable, "-c", parent])
     assert measured.returncode == 0
     assert measured.peak_mib >= 320
-    assert measured.maxrss_mib < 320
+    assert measured.maxrss_mib >= 200
 
 
 def test_failing_child_reports_its_exit_code(tmp_path: Path) -> None:
