@@ -5,7 +5,9 @@ Usage::
     python -m scripts.bench [--customers 100000 1000000] [--work-dir /tmp/customer-segmentation-bench]
         [--threads N] [--memory-limit 80%] [--seed 42] [--results docs/benchmarks.json]
         [--doc docs/benchmarks.md | --no-doc] [--chart docs/bench-scale.svg] [--keep]
-    python -m scripts.bench --render-only   # rewrite the doc section and the chart from docs/benchmarks.json
+    python -m scripts.bench --render-only   # rewrite the doc sections and the chart from the JSON results
+    python -m scripts.bench --large 10000000 --memory-limit 10GB [--chunk-customers 1000000] [--work-dir ...]
+        [--results docs/benchmarks-large.json] [--doc docs/benchmarks.md] [--keep]
 
 For each number of customers, in one run and in this order:
 
@@ -39,6 +41,29 @@ of the sampled peak, and the CPU time) and the load average before each phase (t
 Results are printed, merged into ``docs/benchmarks.json`` (one entry per number of customers: a later run of another
 scale keeps the earlier entries), drawn in ``docs/bench-scale.svg`` (time against customers, log-log) and written
 between the ``bench`` markers of ``docs/benchmarks.md``; the rest of that file is kept as it is.
+
+**Large scale, once** (``--large N [N ...]``; the issue's "100M orders (10M customers) complete on this machine by
+spilling to disk instead of running out of memory"). For 10M customers, on an otherwise idle machine with at least
+60 GB free under the work folder (at 1M customers the raw data take 0.5 GB and the warehouse 2.5 GB; count ten times
+that plus DuckDB's spill files) and an hour or more to spare::
+
+    .venv/bin/python -m scripts.bench --large 10000000 --memory-limit 10GB
+
+(a DuckDB memory limit well under the 24 GB of memory: the dbt Python models' own arrays and dbt itself come on top
+of it; DUCKDB_PRESERVE_INSERTION_ORDER=false in the environment lets DuckDB use less memory still, and is recorded).
+
+Per number of customers, in ``<work-dir>/large-<N>``: only **generate** (``--chunk-customers``, default 1,000,000:
+above it the generator writes folders of part files, one chunk at a time), **parse**, **models** and **tests**, with
+the same commands, environment (DUCKDB_MEMORY_LIMIT, DUCKDB_TEMP_DIRECTORY ``<work-dir>/large-<N>/duckdb.tmp``,
+DBT_THREADS from the environment, default 4) and measurements as above; no limit and no incremental night. During
+the models and tests phases a second thread reads the size of the DuckDB temp directory (every file in it, apparent
+size) and the free disk space every 0.5 s: the largest size is the phase's **max spill**, the proof that it spilled.
+Also recorded: the disk size of the raw folder and of the warehouse file, the raw row counts, the mart rows and the
+10 slowest nodes of models and tests. Results are merged by customers into ``docs/benchmarks-large.json`` (or
+``--results``) and written between the ``bench-large`` markers of ``docs/benchmarks.md`` (created after the bench
+section when absent); ``--render-only`` rewrites that section too when the large JSON exists. When a phase fails
+(e.g. exit -9: killed by the kernel for lack of memory), the partial entry is written to
+``<work-dir>/large-<N>/partial-result.json``, the folder is kept and the documents are left alone.
 """
 
 from __future__ import annotations
@@ -58,19 +83,25 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WORK_DIR = Path("/tmp/customer-segmentation-bench")
 DEFAULT_RESULTS = ROOT / "docs" / "benchmarks.json"
 DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
 DEFAULT_CHART = ROOT / "docs" / "bench-scale.svg"
+DEFAULT_LARGE_RESULTS = ROOT / "docs" / "benchmarks-large.json"
 LIMIT_SQL = ROOT / "scripts" / "bench_limit.sql"
 DBT = Path(sys.executable).with_name("dbt")
 START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"
 CLV_START_MARKER = "<!-- bench-clv:start -->"
+LARGE_START_MARKER = "<!-- bench-large:start -->"
+LARGE_END_MARKER = "<!-- bench-large:end -->"
 DOC_INTRO = """# Benchmarks
 
 Measured figures of the project's heavy parts, each section written by the script that measures it (rerun the
@@ -80,6 +111,8 @@ script to refresh its section; the text between a section's markers is replaced,
 RAW_TABLES = ("customers", "orders", "order_items", "support_tickets", "referrals")
 FOLDER_TABLES = ("orders", "order_items")  # moved into <table>/part-0.parquet before the full build
 SAMPLE_INTERVAL_S = 0.05
+SPILL_SAMPLE_INTERVAL_S = 0.5  # the DuckDB temp directory's size, in --large mode
+DEFAULT_CHUNK_CUSTOMERS = 1_000_000  # scripts.generate_data's default
 MIB = 1024 * 1024
 NEW_ORDER_SHARE = 0.01
 CHANGED_ORDER_SHARE = 0.002
@@ -517,12 +550,17 @@ class Scale:
     def target(self) -> Path:
         return self.root / "target"
 
+    @property
+    def temp_directory(self) -> Path:
+        """DuckDB's temp_directory (spill files) of the dbt phases."""
+        return self.root / "duckdb.tmp"
+
     def dbt_env(self) -> dict[str, str]:
         env = {
             **os.environ,
             "DUCKDB_PATH": str(self.warehouse),
             "DUCKDB_MEMORY_LIMIT": self.memory_limit,
-            "DUCKDB_TEMP_DIRECTORY": str(self.root / "duckdb.tmp"),
+            "DUCKDB_TEMP_DIRECTORY": str(self.temp_directory),
             "DBT_PROFILES_DIR": str(ROOT),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "DBT_USE_COLORS": "False",
@@ -744,9 +782,10 @@ def load_results(path: Path) -> list[dict[str, Any]]:
     return list(json.loads(path.read_text(encoding="utf-8")).get("runs", []))
 
 
-def save_results(path: Path, runs: Sequence[Mapping[str, Any]]) -> None:
+def save_results(path: Path, runs: Sequence[Mapping[str, Any]],
+                 written_by: str = "python -m scripts.bench (make bench)") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"written_by": "python -m scripts.bench (make bench)", "runs": list(runs)}
+    document = {"written_by": written_by, "runs": list(runs)}
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -951,7 +990,7 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
 
 def write_section(doc: Path, section: str) -> None:
     """Replace the text between the bench markers (inclusive) with section; without markers, insert it before the
-    bench-clv section (or append it). The rest of the file is kept."""
+    bench-large section, else before the bench-clv section (or append it). The rest of the file is kept."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else DOC_INTRO
     start, end = text.find(START_MARKER), text.find(END_MARKER)
     if start != -1 and end != -1 and end > start:
@@ -959,12 +998,20 @@ def write_section(doc: Path, section: str) -> None:
         if text[end:end + 1] == "\n":
             end += 1
         text = text[:start] + section + text[end:]
-    elif (clv := text.find(CLV_START_MARKER)) != -1:
-        text = text[:clv] + section + "\n" + text[clv:]
+    elif (following := _first_found(text, (LARGE_START_MARKER, CLV_START_MARKER))) != -1:
+        text = text[:following] + section + "\n" + text[following:]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text, encoding="utf-8")
+
+
+def _first_found(text: str, markers: Iterable[str]) -> int:
+    """The position of the first of markers (in that order of preference) found in text, or -1."""
+    for marker in markers:
+        if (position := text.find(marker)) != -1:
+            return position
+    return -1
 
 
 def _nice_ticks(low: float, high: float) -> list[float]:
@@ -1067,6 +1114,322 @@ def render_chart(runs: Sequence[Mapping[str, Any]]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------------------------
+# Large scale, once (--large): generate, parse, models, tests with DuckDB's spill folder watched
+# --------------------------------------------------------------------------------------------------------------------
+
+LARGE_PHASE_LABELS = {
+    "generate": "generate raw data", "parse": "dbt parse (not in the full build)", "models": "models (dbt build)",
+    "tests": "tests (dbt test)", "full_build": "**full build** (models + tests)",
+}
+LARGE_TITLE = "## Scale without falling over: 100M orders (`python -m scripts.bench --large 10000000`)"
+
+
+def folder_bytes(path: Path) -> int:
+    """The apparent size of a file, or of every file under a folder (0 when missing; files that vanish while the
+    folder is read are skipped)."""
+    try:
+        if not path.is_dir():
+            return path.stat().st_size if path.exists() else 0
+    except OSError:
+        return 0
+    total = 0
+    stack = [str(path)]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+    return total
+
+
+def _free_bytes(path: Path) -> int | None:
+    """Free disk space on the file system of path (or of its nearest existing parent)."""
+    for folder in (path, *path.parents):
+        if folder.exists():
+            return shutil.disk_usage(folder).free
+    return None
+
+
+class FolderSampler:
+    """A thread that reads the size of a folder (folder_bytes) and the free disk space every interval_s while the
+    `with` block runs, once more at its end; the largest size and the least free space are kept."""
+
+    def __init__(self, path: Path, interval_s: float = SPILL_SAMPLE_INTERVAL_S) -> None:
+        self.path = path
+        self.interval_s = interval_s
+        self.max_bytes = 0
+        self.min_free_bytes: int | None = None
+        self.samples = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        self.max_bytes = max(self.max_bytes, folder_bytes(self.path))
+        free = _free_bytes(self.path)
+        if free is not None:
+            self.min_free_bytes = free if self.min_free_bytes is None else min(self.min_free_bytes, free)
+        self.samples += 1
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            self.sample()
+            self._done.wait(self.interval_s)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.sample()
+
+    def figures(self) -> dict[str, Any]:
+        return {"spill_max_bytes": self.max_bytes, "spill_samples": self.samples,
+                "disk_free_min_bytes": self.min_free_bytes}
+
+
+def run_spilling_phase(scale: Scale, name: str, command: Sequence[str],
+                       interval_s: float = SPILL_SAMPLE_INTERVAL_S) -> dict[str, Any]:
+    """run_dbt_phase with the DuckDB temp directory's size sampled meanwhile (spill_max_bytes)."""
+    with FolderSampler(scale.temp_directory, interval_s) as spill:
+        try:
+            phase = run_dbt_phase(scale, name, command)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n(max spill during the phase so far: {_bytes(spill.max_bytes)})") from error
+    return {**phase, **spill.figures()}
+
+
+def resolved_memory_limit(memory_limit: str) -> str | None:
+    """DuckDB's reading of a memory_limit value (e.g. '80%' -> '18.7 GiB'), or None if DuckDB refuses it."""
+    import duckdb
+
+    try:
+        with duckdb.connect() as connection:
+            connection.execute(f"set memory_limit = {_sql_string(memory_limit)}")
+            return str(connection.execute("select current_setting('memory_limit')").fetchone()[0])
+    except duckdb.Error:
+        return None
+
+
+def _failure_hint(error: BaseException) -> str:
+    text = str(error)
+    if "exit -9" in text or "exit 137" in text:
+        return text + "\n(killed by signal 9: most likely the kernel's out-of-memory killer)"
+    return text
+
+
+def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int | None, memory_limit: str,
+                      chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS, keep: bool = False,
+                      log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Generate, parse, models and tests at one number of customers, the DuckDB temp directory watched during models
+    and tests; the results entry. On a failure the partial entry goes to <root>/partial-result.json and the folder
+    is kept."""
+    scale = Scale(customers, work_dir / f"large-{customers}", threads, memory_limit)
+    if scale.root.exists():
+        shutil.rmtree(scale.root)
+    scale.root.mkdir(parents=True)
+    entry: dict[str, Any] = {
+        "customers": customers,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "settings": {"duckdb_threads": threads or os.cpu_count(), "duckdb_memory_limit": memory_limit,
+                     "duckdb_memory_limit_resolved": resolved_memory_limit(memory_limit),
+                     "dbt_threads": int(os.environ.get("DBT_THREADS", "4")), "seed": seed, "format": "parquet",
+                     "chunk_customers": chunk_customers, "temp_directory": str(scale.temp_directory),
+                     "preserve_insertion_order": os.environ.get("DUCKDB_PRESERVE_INSERTION_ORDER", "true"),
+                     "spill_sample_interval_s": SPILL_SAMPLE_INTERVAL_S},
+        "disk_free_start_bytes": _free_bytes(scale.root),
+        "phases": {},
+    }
+    phases = entry["phases"]
+    try:
+        log(f"[{customers:,}] generating the raw data (chunks of {chunk_customers:,} customers) ...")
+        measured = run_measured([sys.executable, "-m", "scripts.generate_data", "--customers", str(customers),
+                                 "--out", str(scale.raw), "--format", "parquet", "--seed", str(seed),
+                                 "--chunk-customers", str(chunk_customers)],
+                                log=scale.root / "generate.log")
+        if measured.returncode != 0:
+            raise RuntimeError(f"generate_data failed (exit {measured.returncode}):\n"
+                               f"{_tail(scale.root / 'generate.log')}")
+        phases["generate"] = {"command": "python -m scripts.generate_data", **measured.figures()}
+        move_into_folders(scale.raw)  # single files (up to one chunk) -> folders; chunked runs are folders already
+        entry["raw_bytes"] = folder_bytes(scale.raw)
+        entry["raw_files"] = sum(1 for path in scale.raw.rglob("*") if path.is_file())
+        entry["raw_rows"] = raw_row_counts(scale.raw)
+
+        log(f"[{customers:,}] dbt parse ...")
+        phases["parse"] = run_dbt_phase(scale, "parse", ["parse"])
+        for name, command in (
+            ("models", ["build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]),
+            ("tests", ["test"]),
+        ):
+            log(f"[{customers:,}] dbt {name} (DuckDB temp directory watched) ...")
+            phases[name] = run_spilling_phase(scale, name, command)
+        models, tests = phases["models"], phases["tests"]
+        free = [value for value in (models["disk_free_min_bytes"], tests["disk_free_min_bytes"]) if value is not None]
+        phases["full_build"] = {
+            "command": "models + tests",
+            "wall_s": models["wall_s"] + tests["wall_s"],
+            "peak_mib": max(models["peak_mib"], tests["peak_mib"]),
+            "maxrss_mib": max(models["maxrss_mib"], tests["maxrss_mib"]),
+            "cpu_s": models["cpu_s"] + tests["cpu_s"],
+            "spill_max_bytes": max(models["spill_max_bytes"], tests["spill_max_bytes"]),
+            "disk_free_min_bytes": min(free) if free else None,
+        }
+        entry["warehouse_bytes"] = folder_bytes(scale.warehouse)
+        entry["mart_rows"] = _mart_rows(scale.warehouse)
+        entry["load_average_end"] = os.getloadavg()[0]
+    except BaseException as error:
+        entry["error"] = _failure_hint(error)
+        partial = scale.root / "partial-result.json"
+        partial.write_text(json.dumps(entry, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        log(f"[{customers:,}] failed; partial results in {partial}, folder kept: {scale.root}")
+        raise
+    if not keep:
+        shutil.rmtree(scale.root)
+    return entry
+
+
+def _bytes(count: float | None) -> str:
+    """Bytes in binary units (GiB from 1 GiB up, MiB from 1 MiB, KiB, B)."""
+    if count is None:
+        return "-"
+    for unit, size in (("GiB", 1024**3), ("MiB", MIB), ("KiB", 1024)):
+        if count >= size:
+            return f"{count / size:,.{2 if unit == 'GiB' else 1}f} {unit}"
+    return f"{count:,.0f} B"
+
+
+def render_large_section(runs: Sequence[Mapping[str, Any]]) -> str:
+    """The bench-large section of docs/benchmarks.md (markers included), one part per number of customers."""
+    lines = [
+        LARGE_START_MARKER,
+        LARGE_TITLE,
+        "",
+        ("Written by `python -m scripts.bench --large N` (run once by hand, not by `make bench`); rerun it to refresh "
+         "this section. Machine-readable figures: [benchmarks-large.json](benchmarks-large.json)."),
+        "",
+        ("**Method.** The generate, parse, models and tests phases of `make bench` (same commands, a fresh warehouse, "
+         "no limit and no incremental night), each a child process measured the same way (wall time, peak summed "
+         "RSS of its process tree every 50 ms, CPU time), with a DuckDB memory limit under the machine's memory so "
+         "that sorts, joins and aggregates must spill to DuckDB's temp directory, whose size (apparent size of its "
+         f"files) a second thread reads every {SPILL_SAMPLE_INTERVAL_S:g} s during models and tests: the largest "
+         "reading is the max spill."),
+        "",
+    ]
+    for run in runs:
+        box, settings, phases = run["machine"], run["settings"], run["phases"]
+        memory = f"{box['memory_gib']:.1f} GiB" if box.get("memory_gib") else "unknown memory"
+        limit = settings["duckdb_memory_limit"]
+        if settings.get("duckdb_memory_limit_resolved") and settings["duckdb_memory_limit_resolved"] != limit:
+            limit += f" ({settings['duckdb_memory_limit_resolved']})"
+        rows = run.get("raw_rows", {})
+        full = phases.get("full_build", {})
+        spilled = full.get("spill_max_bytes", 0)
+        chunks = -(-run["customers"] // settings["chunk_customers"])
+        lines += [
+            f"### {run['customers']:,} customers, {rows.get('orders', 0):,} order rows",
+            "",
+            (f"- Run: {run['date']} on {box['cores']} cores, {box['cpu_model']}, {memory}; load average "
+             f"{box['load_average'][0]:.2f} at the start, {run.get('load_average_end', float('nan')):.2f} at the "
+             f"end; Python {box['python']}, DuckDB {box['duckdb']}, dbt-core {box['dbt_core']}, dbt-duckdb "
+             f"{box['dbt_duckdb']}"),
+            (f"- Settings: DuckDB **memory limit {limit}**, DuckDB threads {settings['duckdb_threads']}, dbt threads "
+             f"{settings['dbt_threads']}, preserve_insertion_order {settings.get('preserve_insertion_order', 'true')}; "
+             f"raw data from `scripts.generate_data` (seed {settings['seed']}, Parquet, "
+             f"{chunks:,} chunk{'s' if chunks > 1 else ''} of up to {settings['chunk_customers']:,} customers)"),
+            (f"- Raw data: {_bytes(run.get('raw_bytes'))} on disk in {run.get('raw_files', 0):,} files; rows: "
+             + ", ".join(f"{table} {count:,}" for table, count in rows.items())),
+            (f"- Warehouse file: {_bytes(run.get('warehouse_bytes'))}; mart rows: {run.get('mart_rows', 0):,}; free "
+             f"disk {_bytes(run.get('disk_free_start_bytes'))} at the start, "
+             f"{_bytes(full.get('disk_free_min_bytes'))} at the lowest during models and tests"),
+            "",
+            "| phase | wall | peak memory (tree) | CPU | max spill |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for name, label in LARGE_PHASE_LABELS.items():
+            if name not in phases:
+                continue
+            phase = phases[name]
+            spill = _bytes(phase["spill_max_bytes"]) if "spill_max_bytes" in phase else "-"
+            lines.append(f"| {label} | {phase['wall_s']:,.1f} s | {_gib(phase['peak_mib'])} | "
+                         f"{phase['cpu_s']:,.1f} s | {spill} |")
+        verdict = (f"Completed: the full build spilled up to **{_bytes(spilled)}** to disk with a memory limit of "
+                   f"{limit}" if spilled else
+                   f"Completed **without spilling**: the data fit under the memory limit of {limit}")
+        lines += [
+            "",
+            (f"{verdict}; the process tree peaked at {_gib(full.get('peak_mib', 0.0))}"
+             + (f" of {memory} of memory." if box.get("memory_gib") else ".")),
+            "",
+        ]
+        for name in ("models", "tests"):
+            slowest = phases.get(name, {}).get("slowest")
+            if not slowest:
+                continue
+            lines += [(f"Slowest nodes, {LARGE_PHASE_LABELS[name]} (execution time from run_results.json; nodes run "
+                       f"{settings['dbt_threads']} at a time, so they overlap):"),
+                      "", "| node | seconds |", "| --- | ---: |"]
+            lines += [f"| {node['node']} | {node['seconds']:,.2f} |" for node in slowest]
+            lines.append("")
+    lines[-1:] = [LARGE_END_MARKER]
+    return "\n".join(lines) + "\n"
+
+
+def write_large_section(doc: Path, section: str) -> None:
+    """Replace the text between the bench-large markers (inclusive) with section; without them, insert it after the
+    bench section's end marker, else before the bench-clv section (or append it). The rest of the file is kept."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else DOC_INTRO
+    start, end = text.find(LARGE_START_MARKER), text.find(LARGE_END_MARKER)
+    bench_end = text.find(END_MARKER)
+    if start != -1 and end != -1 and end > start:
+        end += len(LARGE_END_MARKER)
+        if text[end:end + 1] == "\n":
+            end += 1
+        text = text[:start] + section + text[end:]
+    elif bench_end != -1:
+        position = bench_end + len(END_MARKER)
+        if text[position:position + 1] == "\n":
+            position += 1
+        else:
+            text = text[:position] + "\n" + text[position:]
+            position += 1
+        following = text[position:]
+        text = text[:position] + "\n" + section + ("\n" if following and not following.startswith("\n") else "") \
+            + following
+    elif (clv := text.find(CLV_START_MARKER)) != -1:
+        text = text[:clv] + section + "\n" + text[clv:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text, encoding="utf-8")
+
+
+def print_large_summary(entry: Mapping[str, Any]) -> None:
+    phases = entry["phases"]
+    print(f"\n{entry['customers']:,} customers, large mode ({entry['date']}; memory limit "
+          f"{entry['settings']['duckdb_memory_limit']}):")
+    print(f"  {'phase':<34} {'wall':>9} {'peak tree':>11} {'cpu':>9} {'max spill':>12}")
+    for name, label in LARGE_PHASE_LABELS.items():
+        if name in phases:
+            phase = phases[name]
+            spill = _bytes(phase["spill_max_bytes"]) if "spill_max_bytes" in phase else "-"
+            print(f"  {label.replace('**', ''):<34} {phase['wall_s']:>8.1f}s {phase['peak_mib']:>8,.0f} MiB "
+                  f"{phase['cpu_s']:>8.1f}s {spill:>12}")
+    print(f"  raw {_bytes(entry['raw_bytes'])} ({entry['raw_rows']}), warehouse {_bytes(entry['warehouse_bytes'])}, "
+          f"mart rows {entry['mart_rows']:,}")
+
+
+# --------------------------------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------------------------------
 
@@ -1102,8 +1465,14 @@ def limit_worker(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, nargs="+", default=[100_000],
+    parser.add_argument("--customers", type=int, nargs="+",
                         help="numbers of customers to benchmark (default: 100000)")
+    parser.add_argument("--large", type=int, nargs="+", metavar="CUSTOMERS",
+                        help="large scale, once: only generate, parse, models and tests at these numbers of "
+                             "customers, with DuckDB's spill folder watched; results in docs/benchmarks-large.json "
+                             "and the bench-large section of the doc")
+    parser.add_argument("--chunk-customers", type=int, default=DEFAULT_CHUNK_CUSTOMERS,
+                        help="with --large: the generator's chunk size (default 1000000)")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
                         help=f"raw data and warehouses go here, one folder per scale (default {DEFAULT_WORK_DIR})")
     parser.add_argument("--seed", type=int, default=42)
@@ -1111,13 +1480,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="DuckDB threads of the dbt build and the limit (default: the cores)")
     parser.add_argument("--memory-limit", default=os.environ.get("DUCKDB_MEMORY_LIMIT", "80%"),
                         help="DuckDB memory_limit of the dbt build and the limit (default 80%%, as profiles.yml)")
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="JSON results, merged by scale")
+    parser.add_argument("--results", type=Path,
+                        help="JSON results, merged by scale (default docs/benchmarks.json; with --large "
+                             "docs/benchmarks-large.json)")
+    parser.add_argument("--large-results", type=Path, default=DEFAULT_LARGE_RESULTS,
+                        help="with --render-only: the large-scale JSON results (default docs/benchmarks-large.json)")
     parser.add_argument("--doc", type=Path, default=DEFAULT_DOC, help="markdown file whose bench section is rewritten")
     parser.add_argument("--chart", type=Path, default=DEFAULT_CHART, help="SVG chart of time against scale")
     parser.add_argument("--no-doc", action="store_true", help="print only; write neither results, doc nor chart")
     parser.add_argument("--keep", action="store_true", help="keep the raw data and warehouses in the work folder")
     parser.add_argument("--render-only", action="store_true",
-                        help="measure nothing: rewrite the doc section and the chart from the results file")
+                        help="measure nothing: rewrite the doc sections and the chart from the results files")
     parser.add_argument("--limit-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--raw", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -1126,14 +1499,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.limit_worker:
         return limit_worker(args)
+    if args.large and args.customers:
+        parser.error("--large and --customers exclude each other")
     if args.render_only:
-        runs = load_results(args.results)
-        if not runs:
-            parser.error(f"{args.results}: no results to render")
-        write_outputs(runs, args.doc, args.chart)
-        print(f"wrote {args.chart} and the bench section of {args.doc} from {args.results}")
+        results = args.results or DEFAULT_RESULTS
+        runs, large_runs = load_results(results), load_results(args.large_results)
+        if not runs and not large_runs:
+            parser.error(f"{results}, {args.large_results}: no results to render")
+        if runs:
+            write_outputs(runs, args.doc, args.chart)
+            print(f"wrote {args.chart} and the bench section of {args.doc} from {results}")
+        if large_runs:
+            write_large_section(args.doc, render_large_section(large_runs))
+            print(f"wrote the bench-large section of {args.doc} from {args.large_results}")
         return 0
-    for customers in args.customers:
+    if args.large:
+        return main_large(args)
+    args.results = args.results or DEFAULT_RESULTS
+    for customers in args.customers or [100_000]:
         entry = bench_scale(customers, args.work_dir, seed=args.seed, threads=args.threads,
                             memory_limit=args.memory_limit, keep=args.keep)
         print_summary(entry)
@@ -1143,6 +1526,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_outputs(runs, args.doc, args.chart)
     if not args.no_doc:
         print(f"\nwrote {args.results}, {args.chart} and the bench section of {args.doc}")
+    return 0
+
+
+def main_large(args: argparse.Namespace) -> int:
+    """--large: one bench_large_scale per number of customers, each written out as soon as it is done."""
+    results = args.results or DEFAULT_LARGE_RESULTS
+    for customers in args.large:
+        entry = bench_large_scale(customers, args.work_dir, seed=args.seed, threads=args.threads,
+                                  memory_limit=args.memory_limit, chunk_customers=args.chunk_customers,
+                                  keep=args.keep)
+        print_large_summary(entry)
+        if not args.no_doc:
+            runs = merge_results(load_results(results), [entry])
+            save_results(results, runs, written_by="python -m scripts.bench --large")
+            write_large_section(args.doc, render_large_section(runs))
+    if not args.no_doc:
+        print(f"\nwrote {results} and the bench-large section of {args.doc}")
     return 0
 
 

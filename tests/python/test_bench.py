@@ -5,9 +5,11 @@ reuses the session's sample build."""
 from __future__ import annotations
 
 import copy
+import json
 import re
 import shutil
 import sys
+import time
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -304,3 +306,233 @@ def test_chart_is_svg_with_one_line_per_series() -> None:
     assert all(len(line.get("points", "").split()) == 2 for line in lines)
     texts = [text.text for text in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "100k" in texts and "1M" in texts and "limit" in texts
+
+
+# --- large scale, once (--large) -----------------------------------------------------------------------------------
+
+def test_folder_bytes_counts_every_file_below_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "one.bin").write_bytes(b"x" * 1000)
+    (tmp_path / "a" / "b" / "two.bin").write_bytes(b"x" * 234)
+    assert bench.folder_bytes(tmp_path / "a") == 1234
+    assert bench.folder_bytes(tmp_path / "a" / "one.bin") == 1000
+    assert bench.folder_bytes(tmp_path / "missing") == 0
+
+
+def test_folder_sampler_keeps_the_largest_size_of_a_growing_then_emptied_folder(tmp_path: Path) -> None:
+    spill = tmp_path / "duckdb.tmp"  # created only once the "build" starts spilling, as DuckDB does
+
+    def build() -> None:
+        time.sleep(0.15)
+        spill.mkdir()
+        for index in range(3):
+            (spill / f"block-{index}.tmp").write_bytes(b"x" * MIB)
+            time.sleep(0.1)
+        time.sleep(0.2)
+        shutil.rmtree(spill)  # DuckDB removes its temp files at the end
+        time.sleep(0.1)
+
+    with bench.FolderSampler(spill, interval_s=0.02) as sampler:
+        build()
+    assert sampler.max_bytes == 3 * MIB
+    assert sampler.samples >= 10
+    assert bench.folder_bytes(spill) == 0
+    figures = sampler.figures()
+    assert figures["spill_max_bytes"] == 3 * MIB
+    assert 0 < figures["disk_free_min_bytes"] <= shutil.disk_usage(tmp_path).free + 4 * MIB
+
+
+def test_spilling_phase_adds_the_max_spill_to_the_dbt_phase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scale = bench.Scale(5000, tmp_path / "large-5000", 2, "1GB")
+    assert scale.dbt_env()["DUCKDB_TEMP_DIRECTORY"] == str(scale.temp_directory)
+
+    def fake_dbt_phase(scale_: bench.Scale, name: str, command: list[str]) -> dict:
+        scale_.temp_directory.mkdir(parents=True)
+        (scale_.temp_directory / "spill.tmp").write_bytes(b"x" * (2 * MIB))
+        time.sleep(0.3)
+        shutil.rmtree(scale_.temp_directory)
+        if name == "tests":
+            raise RuntimeError("dbt test failed (exit -9)")
+        return {"command": "dbt " + " ".join(command), "wall_s": 0.3}
+
+    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    phase = bench.run_spilling_phase(scale, "models", ["build"], interval_s=0.02)
+    assert phase["wall_s"] == 0.3 and phase["spill_max_bytes"] == 2 * MIB and phase["spill_samples"] >= 3
+    with pytest.raises(RuntimeError, match=r"exit -9\)\n\(max spill during the phase so far: 2.0 MiB\)"):
+        bench.run_spilling_phase(scale, "tests", ["test"], interval_s=0.02)
+    assert "out-of-memory killer" in bench._failure_hint(RuntimeError("dbt build failed (exit -9)"))
+
+
+def test_memory_limit_as_duckdb_reads_it() -> None:
+    assert bench.resolved_memory_limit("2GB") == "1.8 GiB"  # 2e9 bytes
+    assert bench.resolved_memory_limit("80%") is not None
+    assert bench.resolved_memory_limit("not a size") is None
+
+
+def _large_entry(customers: int, date_text: str = "2026-11-24 08:00 UTC") -> dict:
+    gib = 1024**3
+
+    def phase(wall_s: float, peak_mib: float, cpu_s: float, **extra: object) -> dict:
+        return {"wall_s": wall_s, "peak_mib": peak_mib, "maxrss_mib": peak_mib * 0.9, "cpu_s": cpu_s,
+                "load_average": 0.1, **extra}
+
+    slow_models = [{"node": f"model big_model_{index}", "seconds": 300.0 - index, "status": "success"}
+                   for index in range(10)]
+    slow_tests = [{"node": "test unique_orders_order_id", "seconds": 42.5, "status": "pass"}]
+    return {
+        "customers": customers,
+        "date": date_text,
+        "machine": {"cores": 2, "cpu_model": "Test CPU", "memory_gib": 23.5, "load_average": [0.2, 0.2, 0.2],
+                    "python": "3.11", "duckdb": "1", "dbt_core": "1.11", "dbt_duckdb": "1.11"},
+        "settings": {"duckdb_threads": 2, "duckdb_memory_limit": "10GB", "duckdb_memory_limit_resolved": "9.3 GiB",
+                     "dbt_threads": 4, "seed": 42, "format": "parquet", "chunk_customers": 1_000_000,
+                     "temp_directory": "/tmp/x/duckdb.tmp", "spill_sample_interval_s": 0.5},
+        "disk_free_start_bytes": 77 * gib,
+        "phases": {
+            "generate": phase(412.3, 4100.0, 400.0),
+            "parse": phase(9.5, 300.0, 9.0, dbt_elapsed_s=0.1),
+            "models": phase(1234.5, 11_500.0, 2300.0, dbt_elapsed_s=1230.0, slowest=slow_models,
+                            spill_max_bytes=int(12.5 * gib), spill_samples=2400, disk_free_min_bytes=20 * gib),
+            "tests": phase(456.7, 9000.0, 800.0, dbt_elapsed_s=450.0, slowest=slow_tests,
+                           spill_max_bytes=3 * gib, spill_samples=900, disk_free_min_bytes=22 * gib),
+            "full_build": phase(1691.2, 11_500.0, 3100.0, spill_max_bytes=int(12.5 * gib),
+                                disk_free_min_bytes=20 * gib),
+        },
+        "raw_bytes": int(6.25 * gib),
+        "raw_files": 50,
+        "raw_rows": {"customers": customers, "orders": 100_123_456, "order_items": 250_000_000},
+        "warehouse_bytes": int(18.75 * gib),
+        "mart_rows": customers,
+        "load_average_end": 1.5,
+    }
+
+
+def test_large_section_renders_the_figures_and_keeps_the_other_sections(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    clv = "<!-- bench-clv:start -->\n## CLV\n\n| 1,000,000 | x | **14.01 s** |\n<!-- bench-clv:end -->\n"
+    bench_section = bench.render_section([_entry(100_000, 1)], 14.01, "bench-scale.svg")
+    original = bench.DOC_INTRO + "\n" + bench_section + "\n" + clv
+    doc.write_text(original, encoding="utf-8")
+
+    section = bench.render_large_section([_large_entry(10_000_000)])
+    assert section.startswith(bench.LARGE_START_MARKER + "\n" + bench.LARGE_TITLE + "\n")
+    assert section.endswith(bench.LARGE_END_MARKER + "\n")
+    for figure in (
+        "### 10,000,000 customers, 100,123,456 order rows",
+        "**memory limit 10GB (9.3 GiB)**", "dbt threads 4", "10 chunks of up to 1,000,000 customers",
+        "| phase | wall | peak memory (tree) | CPU | max spill |",
+        "| generate raw data | 412.3 s | 4.00 GiB | 400.0 s | - |",
+        "| models (dbt build) | 1,234.5 s | 11.23 GiB | 2,300.0 s | 12.50 GiB |",
+        "| tests (dbt test) | 456.7 s | 8.79 GiB | 800.0 s | 3.00 GiB |",
+        "| **full build** (models + tests) | 1,691.2 s | 11.23 GiB | 3,100.0 s | 12.50 GiB |",
+        "Raw data: 6.25 GiB on disk in 50 files", "orders 100,123,456", "order_items 250,000,000",
+        "Warehouse file: 18.75 GiB", "mart rows: 10,000,000", "free disk 77.00 GiB at the start, 20.00 GiB",
+        "spilled up to **12.50 GiB** to disk with a memory limit of 10GB (9.3 GiB)", "of 23.5 GiB of memory",
+        "| model big_model_0 | 300.00 |", "| model big_model_9 | 291.00 |", "| test unique_orders_order_id | 42.50 |",
+    ):
+        assert figure in section, figure
+    assert section.count("| node | seconds |") == 2
+
+    bench.write_large_section(doc, section)
+    text = doc.read_text(encoding="utf-8")
+    # after the bench section's end marker, before the bench-clv section; the other sections are untouched
+    assert text.index(bench.END_MARKER) < text.index(bench.LARGE_START_MARKER) < text.index(bench.LARGE_END_MARKER) \
+        < text.index(bench.CLV_START_MARKER)
+    assert text.replace(section + "\n", "") == original
+    assert bench_section in text and text.endswith(clv) and text.startswith(bench.DOC_INTRO)
+
+    # rewriting either section keeps the other one and a single copy of each
+    bench.write_large_section(doc, bench.render_large_section([_large_entry(1_000_000), _large_entry(10_000_000)]))
+    bench.write_section(doc, bench.render_section([_entry(100_000, 1.5)], 14.01, "bench-scale.svg"))
+    again = doc.read_text(encoding="utf-8")
+    for marker in (bench.START_MARKER, bench.END_MARKER, bench.LARGE_START_MARKER, bench.LARGE_END_MARKER):
+        assert again.count(marker) == 1
+    assert "### 1,000,000 customers, 100,123,456 order rows" in again
+    assert again.index(bench.END_MARKER) < again.index(bench.LARGE_START_MARKER)
+    assert again.endswith(clv)
+
+
+def test_large_section_goes_before_the_clv_section_or_at_the_end(tmp_path: Path) -> None:
+    section = bench.render_large_section([_large_entry(10_000_000)])
+    clv = "<!-- bench-clv:start -->\n## CLV\n<!-- bench-clv:end -->\n"
+    only_clv = tmp_path / "clv.md"
+    only_clv.write_text(bench.DOC_INTRO + "\n" + clv, encoding="utf-8")
+    bench.write_large_section(only_clv, section)
+    assert only_clv.read_text(encoding="utf-8") == bench.DOC_INTRO + "\n" + section + "\n" + clv
+    # the bench section written later goes before the large one
+    bench.write_section(only_clv, bench.render_section([_entry(100_000, 1)], None, "bench-scale.svg"))
+    text = only_clv.read_text(encoding="utf-8")
+    assert text.index(bench.END_MARKER) < text.index(bench.LARGE_START_MARKER) < text.index(bench.CLV_START_MARKER)
+    missing = tmp_path / "new" / "benchmarks.md"
+    bench.write_large_section(missing, section)
+    assert missing.read_text(encoding="utf-8") == bench.DOC_INTRO + "\n" + section
+
+
+def test_render_only_rewrites_the_large_section_from_its_json(tmp_path: Path) -> None:
+    doc, large, chart = tmp_path / "benchmarks.md", tmp_path / "benchmarks-large.json", tmp_path / "chart.svg"
+    doc.write_text(bench.DOC_INTRO, encoding="utf-8")
+    bench.save_results(large, [_large_entry(10_000_000)], written_by="python -m scripts.bench --large")
+    assert bench.main(["--render-only", "--results", str(tmp_path / "none.json"), "--large-results", str(large),
+                       "--doc", str(doc), "--chart", str(chart)]) == 0
+    text = doc.read_text(encoding="utf-8")
+    assert bench.LARGE_TITLE in text and bench.START_MARKER not in text and not chart.exists()
+    with pytest.raises(SystemExit):
+        bench.main(["--render-only", "--results", str(tmp_path / "none.json"), "--large-results",
+                    str(tmp_path / "none-large.json"), "--doc", str(doc)])
+    with pytest.raises(SystemExit):
+        bench.main(["--large", "1000", "--customers", "1000", "--no-doc"])
+
+
+def test_large_mode_writes_its_json_and_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the real generator on 300 customers; the dbt phases are stand-ins (a real --large run of a few thousand
+    # customers takes about 50 s, mostly dbt start-up): models leaves 1 MiB in DuckDB's temp directory and a mart
+    calls: list[str] = []
+
+    def fake_dbt_phase(scale: bench.Scale, name: str, command: list[str]) -> dict:
+        calls.append(name)
+        assert scale.dbt_env()["DUCKDB_MEMORY_LIMIT"] == "1GB"
+        if name == "models":
+            scale.temp_directory.mkdir()
+            (scale.temp_directory / "spill.tmp").write_bytes(b"x" * MIB)
+            with duckdb.connect(str(scale.warehouse)) as connection:
+                connection.execute("create schema marts; create table marts.customer_segments as select range as "
+                                   "customer_id from range(7)")
+        slowest = [{"node": f"model m_{name}", "seconds": 1.25, "status": "success"}]
+        return {"command": "dbt " + " ".join(command), "wall_s": 1.0, "peak_mib": 100.0, "maxrss_mib": 90.0,
+                "cpu_s": 1.5, "load_average": 0.1, "slowest": slowest}
+
+    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    monkeypatch.setenv("DBT_THREADS", "3")
+    results, doc = tmp_path / "large.json", tmp_path / "benchmarks.md"
+    assert bench.main(["--large", "300", "--work-dir", str(tmp_path / "work"), "--results", str(results),
+                       "--doc", str(doc), "--memory-limit", "1GB"]) == 0
+    assert calls == ["parse", "models", "tests"]
+    [entry] = bench.load_results(results)
+    assert entry["customers"] == 300 and entry["mart_rows"] == 7
+    assert entry["settings"]["dbt_threads"] == 3 and entry["settings"]["duckdb_memory_limit"] == "1GB"
+    assert set(entry["phases"]) == {"generate", "parse", "models", "tests", "full_build"}
+    assert entry["phases"]["models"]["spill_max_bytes"] == MIB and entry["phases"]["tests"]["spill_max_bytes"] == MIB
+    assert entry["phases"]["full_build"]["wall_s"] == 2.0 and entry["phases"]["full_build"]["spill_max_bytes"] == MIB
+    assert entry["raw_rows"]["orders"] > 300 and entry["raw_bytes"] > 0 and entry["warehouse_bytes"] > 0
+    assert not (tmp_path / "work" / "large-300").exists()  # removed without --keep
+    text = doc.read_text(encoding="utf-8")
+    assert bench.LARGE_TITLE in text and "| model m_models | 1.25 |" in text and "up to **1.0 MiB**" in text
+
+
+def test_large_mode_failure_keeps_the_folder_and_a_partial_result(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_dbt_phase(scale: bench.Scale, name: str, command: list[str]) -> dict:
+        if name == "models":
+            raise RuntimeError("dbt build failed (exit -9); log models.log:\nKilled")
+        return {"command": "dbt " + " ".join(command), "wall_s": 1.0, "peak_mib": 100.0, "maxrss_mib": 90.0,
+                "cpu_s": 1.5, "load_average": 0.1}
+
+    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    results, doc = tmp_path / "large.json", tmp_path / "benchmarks.md"
+    with pytest.raises(RuntimeError, match="exit -9"):
+        bench.main(["--large", "300", "--work-dir", str(tmp_path / "work"), "--results", str(results),
+                    "--doc", str(doc)])
+    partial = json.loads((tmp_path / "work" / "large-300" / "partial-result.json").read_text(encoding="utf-8"))
+    assert set(partial["phases"]) == {"generate", "parse"}
+    assert "out-of-memory killer" in partial["error"] and "max spill during the phase so far: 0 B" in partial["error"]
+    assert not results.exists() and not doc.exists()
