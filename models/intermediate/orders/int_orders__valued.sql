@@ -62,7 +62,7 @@ refund_flagged as (
 
 ),
 
-{#- Tết season by day: the few thousand distinct order dates are matched against the Tết windows, then each order
+{# Tết season by day: the few thousand distinct order dates are matched against the Tết windows, then each order
     joins on its date -#}
 tet_season_dates as (
 

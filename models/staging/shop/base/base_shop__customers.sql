@@ -65,7 +65,7 @@ row_checked as {{ cte_materialized() }} (
 
 ),
 
-{#- duplicates: only a customer id with more than one row that passed the row checks needs the window functions -#}
+{# duplicates: only a customer id with more than one row that passed the row checks needs the window functions -#}
 repeated_customer_ids as (
 
     select customer_id

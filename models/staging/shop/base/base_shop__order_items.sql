@@ -3,8 +3,9 @@
 -- so that every check here depends on the lines of one order only.
 --
 -- Incremental (delete+insert on order_key): a run re-checks the lines of every order that base_shop__orders
--- (re)loaded since this model last ran, lines of orders it has not seen yet, and lines without an order id. Lines changed without their order
--- changing need `dbt build --full-refresh` (docs/incremental.md).
+-- (re)loaded since this model last ran, lines of orders it has not seen yet, and lines without an order id. Lines
+-- changed without their order changing need `dbt build --full-refresh` (docs/incremental.md).
+-- depends_on: {{ ref('base_shop__orders') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -31,12 +32,6 @@ source as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('base_shop__orders') }}
-
-),
-
 cleaned as (
 
     select
@@ -52,32 +47,32 @@ cleaned as (
 
 ),
 
+-- noqa: disable=LT02
 {% if is_incremental() %}
 reloaded_orders as (
 
     select distinct orders.order_key
-    from orders
-    where orders.loaded_at > (select coalesce(max(loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+    from {{ ref('base_shop__orders') }} as orders
+    where orders.loaded_at > (
+        select coalesce(max(loaded_items.loaded_at), cast('1900-01-01' as timestamp)) from {{ this }} as loaded_items
+    )
 
 ),
 
+{% endif %}
+-- noqa: enable=LT02
 batch as (
 
     select *
     from cleaned
-    where
-        order_id is null
-        or order_id in (select reloaded_orders.order_key from reloaded_orders)
-        or order_id not in (select loaded.order_key from {{ this }} as loaded)
+    {%- if is_incremental() %}
+        where
+            order_id is null
+            or order_id in (select reloaded_orders.order_key from reloaded_orders)
+            or order_id not in (select loaded.order_key from {{ this }} as loaded)
+    {%- endif %}
 
 ),
-{% else %}
-batch as (
-
-    select * from cleaned
-
-),
-{% endif %}
 
 typed as (
 
@@ -101,7 +96,7 @@ row_checked as (
 
 ),
 
-{#- duplicates: only a key (order_id, line_number) with more than one row that passed the row checks needs the
+{# duplicates: only a key (order_id, line_number) with more than one row that passed the row checks needs the
     window functions; a line without a number is its own key -#}
 keyed as {{ cte_materialized() }} (
 
@@ -122,7 +117,7 @@ repeated_keys as (
 
 ),
 
-{#- keys are grouped by their 64-bit hash (much faster than by text on millions of rows); the windows below are
+{# keys are grouped by their 64-bit hash (much faster than by text on millions of rows); the windows below are
     exact, also for the rare key whose hash collides with a repeated one -#}
 repeated_rows as (
 

@@ -70,6 +70,7 @@ cleaned as (
 
 ),
 
+-- noqa: disable=LT02
 {% if is_incremental() %}
 loaded_watermark as (
 
@@ -79,7 +80,7 @@ loaded_watermark as (
 
 ),
 
-{#- a scan of three columns only (not the `cleaned` CTE, which would make the engine keep every column of every raw
+{# a scan of three columns only (not the `cleaned` CTE, which would make the engine keep every column of every raw
     row in memory for the two readers) -#}
 raw_versions as (
 
@@ -111,22 +112,19 @@ changed_orders as (
 
 ),
 
+{% endif %}
+-- noqa: enable=LT02
 batch as (
 
     select *
     from cleaned
-    where coalesce(order_id, '') in (select changed_orders.order_key from changed_orders)
+    {%- if is_incremental() %}
+        where coalesce(order_id, '') in (select changed_orders.order_key from changed_orders)
+    {%- endif %}
 
 ),
-{% else %}
-batch as (
 
-    select * from cleaned
-
-),
-{% endif %}
-
-{#- code mappings are computed once per distinct raw spelling, not once per row -#}
+{# code mappings are computed once per distinct raw spelling, not once per row -#}
 status_codes as (
 
     select status_text, {{ map_order_status('status_text') }} as order_status
@@ -183,7 +181,7 @@ row_checked as {{ cte_materialized() }} (
 
 ),
 
-{#- versions and duplicates: only rows that passed the row checks compete, and only an order id with more than one
+{# versions and duplicates: only rows that passed the row checks compete, and only an order id with more than one
     such row needs the window functions (a small share of the rows). Ids are grouped by their 64-bit hash, much
     faster than by text on millions of rows. -#}
 repeated_order_hashes as (
@@ -196,7 +194,7 @@ repeated_order_hashes as (
 
 ),
 
-{#- every row of a repeated id is here (and, rarely, the rows of an id whose 64-bit hash collides with a repeated
+{# every row of a repeated id is here (and, rarely, the rows of an id whose 64-bit hash collides with a repeated
     one: the windows below are exact for them too) -#}
 repeated_rows as (
 
