@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: build test lint sample clean venv bench-clv backtest backfill report
+.PHONY: build export test lint sample clean venv bench-clv backtest backfill report
 
 venv: $(VENV)/.installed
 
@@ -20,9 +20,15 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 ## build: build the DuckDB warehouse from the bundled sample (seeds, models, data and unit tests) and print
 ## the rejected rows and the segment summary. Pass dbt vars with VARS='{raw_data_path: ..., as_of_date: ...}'.
 ## FULL_REFRESH=1 re-checks every raw order instead of the recent ones (docs/incremental.md).
+## After a passing build, every BI-facing mart is exported as Parquet and CSV to exports/current (docs/bi.md).
 build: venv
 	@mkdir -p warehouse
 	$(BIN)/dbt build $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh)
+	$(BIN)/python -m scripts.export_marts
+
+## export: write the BI-facing marts of the built warehouse to exports/current again (Parquet and CSV).
+export: venv
+	$(BIN)/python -m scripts.export_marts
 
 ## test: the whole test suite (dbt builds on fixture folders, unit tests, sqlfluff, ruff, Python tests).
 test: venv
@@ -72,4 +78,4 @@ bench-clv: venv
 	$(BIN)/python -m scripts.bench_clv --customers 100000 1000000
 
 clean:
-	rm -rf target logs warehouse/*.duckdb
+	rm -rf target logs warehouse/*.duckdb exports

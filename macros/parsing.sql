@@ -105,5 +105,5 @@
 {%- endmacro %}
 
 {% macro duckdb__cte_materialized() -%}
-    materialized
+    {%- if var('materialize_checked_rows') | string | lower not in ('false', '0', 'no') %}materialized{% endif -%}
 {%- endmacro %}

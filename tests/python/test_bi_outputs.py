@@ -1,0 +1,192 @@
+"""BI-ready outputs of one sample build: the Parquet and CSV exports (every BI-facing mart, contract schema, atomic
+switch), the dbt docs site with the lineage from the raw files to the mart, and the schedulers' selectors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from scripts import export_marts
+from tests.python.conftest import PROJECT_DIR, DbtRun, run_dbt
+
+EXPECTED_EXPORTS = {
+    "customer_segments", "customer_custom_segments", "customer_segment_history", "segment_transitions",
+    "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel", "clv_model_params",
+}
+RAW_TABLES = ("customers", "orders", "order_items", "support_tickets", "referrals")
+
+
+def manifest_of(build: DbtRun):
+    return build.warehouse.parent / "target" / "manifest.json"
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def first_export(sample_build: DbtRun, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("exports")
+    run_dir = export_marts.export(sample_build.warehouse, manifest_of(sample_build), out, log=quiet)
+    return out, run_dir
+
+
+def test_every_bi_facing_mart_is_exported_as_parquet_and_csv_with_its_contract_schema(sample_build, first_export):
+    out, run_dir = first_export
+    current = out / "current"
+    assert current.is_symlink() and current.resolve() == run_dir.resolve()
+    summary = json.loads((current / "export.json").read_text(encoding="utf-8"))
+    assert set(summary["models"]) == EXPECTED_EXPORTS
+    assert summary["as_of_date"] == str(sample_build.query("select max(as_of_date) from marts.customer_segments")[0][0])
+    manifest = json.loads(manifest_of(sample_build).read_text(encoding="utf-8"))
+    contracts = {
+        node["name"]: list(node["columns"]) for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["contract"]["enforced"]
+    }
+    with duckdb.connect() as connection:
+        for name, entry in summary["models"].items():
+            relation = entry["relation"]
+            table_rows = sample_build.query(f"select count(*) from {relation}")[0][0]
+            table_schema = sample_build.query(
+                "select column_name, data_type from information_schema.columns "
+                f"where table_schema || '.' || table_name = '{relation}' order by ordinal_position"
+            )
+            parquet = current / "parquet" / f"{name}.parquet"
+            csv = current / "csv" / f"{name}.csv"
+            assert entry["rows"] == table_rows
+            parquet_schema = connection.execute(f"describe select * from read_parquet('{parquet}')").fetchall()
+            assert [(column, data_type) for column, data_type, *_ in parquet_schema] == table_schema, name
+            assert connection.execute(f"select count(*) from read_parquet('{parquet}')").fetchall()[0][0] == table_rows
+            if name in contracts:
+                assert [column for column, _ in table_schema] == contracts[name], name
+            raw_csv = csv.read_bytes()
+            assert raw_csv.startswith(export_marts.UTF8_BOM), f"{csv}: no UTF-8 byte-order mark for Excel"
+            header = raw_csv[len(export_marts.UTF8_BOM):].split(b"\n", 1)[0].decode("utf-8")
+            assert header.split(",") == [column for column, _ in table_schema]
+            assert connection.execute(f"select count(*) from read_csv('{csv}', header = true)").fetchall()[0][0] == table_rows
+        # the Parquet file holds exactly the table's rows (values, not only counts)
+        connection.execute(f"attach '{sample_build.warehouse}' as built (read_only)")
+        difference = connection.execute(
+            f"select count(*) from ((select * from built.marts.customer_segments except all "
+            f"select * from read_parquet('{current / 'parquet' / 'customer_segments.parquet'}')) union all "
+            f"(select * from read_parquet('{current / 'parquet' / 'customer_segments.parquet'}') except all "
+            f"select * from built.marts.customer_segments))"
+        ).fetchall()[0][0]
+        assert difference == 0
+        vietnamese = connection.execute(
+            f"select count(*) from read_csv('{current / 'csv' / 'customer_segments.csv'}', header = true) "
+            "where home_province = 'Hà Nội'"
+        ).fetchall()[0][0]
+        assert vietnamese == sample_build.query(
+            "select count(*) from marts.customer_segments where home_province = 'Hà Nội'")[0][0] > 0
+
+
+def test_the_same_warehouse_exports_the_same_parquet_and_csv_bytes(sample_build, first_export, tmp_path):
+    _, first_run = first_export
+    second_run = export_marts.export(sample_build.warehouse, manifest_of(sample_build), tmp_path / "again", log=quiet)
+    for fmt in ("parquet", "csv"):
+        first_files = sorted(path.name for path in (first_run / fmt).iterdir())
+        assert first_files == sorted(path.name for path in (second_run / fmt).iterdir())
+        for name in first_files:
+            assert (first_run / fmt / name).read_bytes() == (second_run / fmt / name).read_bytes(), f"{fmt}/{name}"
+
+
+def test_a_new_export_switches_current_only_when_complete_and_prunes_old_runs(sample_build, tmp_path):
+    out = tmp_path / "exports"
+    manifest = manifest_of(sample_build)
+    first = export_marts.export(sample_build.warehouse, manifest, out, keep=2, formats=("parquet",), log=quiet)
+    second = export_marts.export(sample_build.warehouse, manifest, out, keep=2, formats=("parquet",), log=quiet)
+    assert (out / "current").resolve() == second.resolve() and first.is_dir()  # the previous one stays for readers
+    # an export that fails half-way (a mart missing from the warehouse) leaves current where it was, and no debris
+    broken = json.loads(manifest.read_text(encoding="utf-8"))
+    node = broken["nodes"]["model.customer_segmentation.segment_summary"]
+    node["alias"] = "segment_summary_that_was_never_built"
+    broken_manifest = tmp_path / "broken_manifest.json"
+    broken_manifest.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(export_marts.ExportError, match="segment_summary_that_was_never_built.*does not exist"):
+        export_marts.export(sample_build.warehouse, broken_manifest, out, keep=2, formats=("parquet",), log=quiet)
+    assert (out / "current").resolve() == second.resolve()
+    assert sorted(path.name for path in (out / "runs").iterdir()) == sorted([first.name, second.name])
+    third = export_marts.export(sample_build.warehouse, manifest, out, keep=2, formats=("parquet",), log=quiet)
+    assert (out / "current").resolve() == third.resolve()
+    assert sorted(path.name for path in (out / "runs").iterdir()) == sorted([second.name, third.name])
+
+
+def test_a_table_that_no_longer_matches_its_contract_stops_the_export(sample_build, tmp_path):
+    contract = json.loads(manifest_of(sample_build).read_text(encoding="utf-8"))
+    node = contract["nodes"]["model.customer_segmentation.segment_by_region"]
+    node["columns"] = {"renamed_" + name: column for name, column in node["columns"].items()}
+    changed = tmp_path / "manifest.json"
+    changed.write_text(json.dumps(contract), encoding="utf-8")
+    with pytest.raises(export_marts.ExportError, match="does not match the contract of model segment_by_region"):
+        export_marts.export(sample_build.warehouse, changed, tmp_path / "out", log=quiet)
+    assert not (tmp_path / "out" / "current").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--warehouse", "{tmp}/nowhere.duckdb", "--manifest", "{manifest}"], "nowhere.duckdb: no warehouse; run `make build` first"),
+        (["--manifest", "{tmp}/missing.json"], "missing.json: no dbt manifest; run `make build` (or `dbt build`) first"),
+        (["--formats", "xlsx", "--manifest", "{manifest}"], "--formats: unknown format(s) ['xlsx']"),
+    ],
+)
+def test_the_command_line_stops_with_one_line(sample_build, tmp_path, args, message):
+    completed = subprocess.run(
+        [sys.executable, "-m", "scripts.export_marts", "--out", str(tmp_path / "out"),
+         *[arg.format(tmp=tmp_path, manifest=manifest_of(sample_build)) for arg in args]],
+        cwd=PROJECT_DIR, capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.count("\n") == 1 and "Traceback" not in completed.stderr
+    assert message.format(tmp=tmp_path) in completed.stderr
+
+
+def test_docs_site_shows_the_lineage_from_the_raw_files_to_the_mart_and_the_consumers(sample_build):
+    run = run_dbt(sample_build.warehouse.parent, PROJECT_DIR / "data" / "sample", command="docs generate")
+    assert run.returncode == 0, run.output[-3000:]
+    target = sample_build.warehouse.parent / "target"
+    assert (target / "index.html").is_file()
+    catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
+    assert "model.customer_segmentation.customer_segments" in catalog["nodes"]
+    assert {f"source.customer_segmentation.shop.{table}" for table in RAW_TABLES} <= set(catalog["sources"])
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    parents = manifest["parent_map"]
+    ancestors, todo = set(), ["model.customer_segmentation.customer_segments"]
+    while todo:
+        for parent in parents.get(todo.pop(), []):
+            if parent not in ancestors:
+                ancestors.add(parent)
+                todo.append(parent)
+    assert {f"source.customer_segmentation.shop.{table}" for table in RAW_TABLES} <= ancestors
+    for table in RAW_TABLES:  # each source node says which raw file it reads
+        assert f"{table}.csv" in manifest["sources"][f"source.customer_segmentation.shop.{table}"]["description"]
+    exposures = {exposure["name"]: exposure for exposure in manifest["exposures"].values()}
+    assert {"metabase_dashboard", "superset_dashboard", "evidence_app", "spreadsheet_exports"} <= set(exposures)
+    exported = {node.split(".")[-1] for node in exposures["spreadsheet_exports"]["depends_on"]["nodes"]}
+    assert exported == EXPECTED_EXPORTS - {"clv_model_params"}
+
+
+def test_selectors_for_schedulers(sample_build):
+    def listed(selector: str) -> set[tuple[str, str]]:
+        run = run_dbt(sample_build.warehouse.parent, PROJECT_DIR / "data" / "sample",
+                      command=f"ls --selector {selector} --output json --output-keys resource_type name --quiet")
+        assert run.returncode == 0, run.output[-3000:]
+        nodes = [json.loads(line) for line in run.output.splitlines() if line.startswith("{")]
+        return {(node["resource_type"], node["name"]) for node in nodes}
+
+    nightly, fast, reporting = listed("nightly"), listed("fast_checks"), listed("reporting_marts")
+    models = {name for kind, name in nightly if kind == "model"}
+    assert {"base_shop__orders", "customer_segments", "customer_segment_history", "segment_summary"} <= models
+    assert not any(kind == "unit_test" for kind, _ in nightly)
+    assert any(kind == "test" and "customer_segments" in name for kind, name in nightly)
+    unit_tests = {name for kind, name in fast if kind == "unit_test"}
+    assert len(unit_tests) >= 10
+    assert {("seed", "vn_provinces"), ("seed", "tet_dates"), ("seed", "care_playbook")} <= fast
+    assert not any(kind == "model" for kind, _ in fast)
+    assert {name for kind, name in reporting if kind == "model"} == {
+        "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel"}
