@@ -7,11 +7,11 @@ BIN := $(VENV)/bin
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: build export test lint sample clean venv bench-clv backtest backfill report
+.PHONY: build export test lint sample clean venv bench-clv backtest backfill report dagster
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-orchestration.txt requirements-semantic.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -36,7 +36,7 @@ test: venv
 
 lint: venv
 	$(BIN)/sqlfluff lint models tests/audit tests/marts tests/reference analyses
-	$(BIN)/ruff check clv scripts tests/python models
+	$(BIN)/ruff check clv scripts tests/python models orchestration
 
 ## backtest: fit the predicted-value models on the orders up to SPLIT, predict the purchases after it and compare
 ## with what happened (report in reports/backtest, see docs/backtest.md). SPLIT=YYYY-MM-DD is required; optional
@@ -59,6 +59,13 @@ report: venv
 backfill: venv
 	$(BIN)/python -m scripts.backfill $(if $(START),--start $(START)) $(if $(END),--end $(END)) \
 		$(if $(EVERY),--every $(EVERY)) $(if $(VARS),--vars '$(VARS)')
+
+## dagster: the Dagster UI (http://127.0.0.1:3000) on the dbt assets and checks, the daily schedule and the history
+## backfill (docs/orchestration.md); runs and schedule state are kept in warehouse/dagster (DAGSTER_HOME).
+dagster: venv
+	@mkdir -p warehouse/dagster
+	@test -f warehouse/dagster/dagster.yaml || cp orchestration/dagster.yaml warehouse/dagster/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/warehouse/dagster $(BIN)/dagster dev -m orchestration.definitions
 
 ## sample: regenerate the bundled sample data (deterministic).
 sample: venv

@@ -1,0 +1,159 @@
+"""The semantic layer (models/marts/semantic, docs/semantic-layer.md): MetricFlow's `mf validate-configs` passes,
+with its data warehouse checks, on the sample warehouse, and `mf query` by lifecycle segment (and a saved query
+with a filter) returns the same figures as SQL on marts.customer_segments.
+
+`mf` reads `<project dir>/target/semantic_manifest.json` (a fixed path: it ignores --target-path and
+DBT_TARGET_PATH). So that nothing is read from or written to the repository's target/ and logs/, the tests point
+DBT_PROJECT_DIR at a temporary folder holding a copy of dbt_project.yml and the semantic manifest that the sample
+build wrote into its own target folder: no `dbt parse` beforehand, and no parse of ours either. The manifest names
+the DuckDB database after the warehouse file, so it must come from a build of the same file.
+
+`mf` returns numbers as doubles (MetricFlow's result table turns decimals into floats): sums of money are compared
+exactly, as the double nearest to the mart's exact decimal sum; averages and shares to a relative 1e-12.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT_DIR, DbtRun
+
+MF = Path(sys.executable).with_name("mf")
+SHARE_TOLERANCE = 1e-12
+
+Mf = Callable[..., subprocess.CompletedProcess]
+
+
+@pytest.fixture(scope="module")
+def mf(sample_build: DbtRun, tmp_path_factory: pytest.TempPathFactory) -> Mf:
+    """Runs `mf <args>` on the sample warehouse, with a project folder of its own (see the module docstring)."""
+    assert MF.exists(), f"{MF} not found: pip install -r requirements-semantic.txt"
+    manifest = sample_build.warehouse.parent / "target" / "semantic_manifest.json"
+    assert manifest.is_file(), f"the sample build wrote no {manifest}"
+    project = tmp_path_factory.mktemp("mf_project")
+    (project / "target").mkdir()
+    shutil.copy(PROJECT_DIR / "dbt_project.yml", project / "dbt_project.yml")
+    shutil.copy(manifest, project / "target" / "semantic_manifest.json")
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(sample_build.warehouse),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(project),
+        "DBT_LOG_PATH": str(project / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DBT_USE_COLORS": "False",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(MF), *args], cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+
+    return run
+
+
+def query(mf: Mf, tmp_path: Path, *args: str) -> list[dict[str, str]]:
+    """`mf query <args>` written as CSV, read back as one dict per row (an empty cell is a null)."""
+    out = tmp_path / "result.csv"
+    completed = mf("query", *args, "--csv", str(out), "--quiet")
+    assert completed.returncode == 0 and out.exists(), completed.stdout[-5000:] + completed.stderr[-5000:]
+    with out.open(newline="", encoding="utf-8") as file:
+        return list(csv.DictReader(file))
+
+
+def close(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=SHARE_TOLERANCE, abs_tol=SHARE_TOLERANCE)
+
+
+def number(cell: str) -> float | None:
+    return None if cell == "" else float(cell)
+
+
+def test_validate_configs_passes_with_warehouse_checks(mf: Mf) -> None:
+    completed = mf("validate-configs", "--show-all")
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output[-5000:]
+    assert "Successfully validated the semantics of built manifest (ERRORS: 0" in output, output[-5000:]
+    # the data warehouse checks ran (they query every semantic model, dimension, entity, measure and metric)
+    assert "Successfully validated metrics against data warehouse (ERRORS: 0" in output, output[-5000:]
+    assert "Breaking issues" not in output
+
+
+def test_metrics_by_lifecycle_segment_match_the_mart(mf: Mf, sample_build: DbtRun, tmp_path: Path) -> None:
+    rows = query(
+        mf, tmp_path,
+        "--metrics", "customers,net_revenue,revenue_share,customer_share,avg_historical_clv,avg_predicted_clv_365d,"
+        "predicted_clv_365d",
+        "--group-by", "customer__lifecycle_segment",
+    )
+    got = {row["customer__lifecycle_segment"]: row for row in rows}
+    expected = {
+        segment: (customers, net_revenue, avg_historical, avg_predicted, predicted)
+        for segment, customers, net_revenue, avg_historical, avg_predicted, predicted in sample_build.query(
+            "select lifecycle_segment, count(*), sum(net_revenue), avg(historical_clv), avg(predicted_clv_365d), "
+            "sum(predicted_clv_365d) from marts.customer_segments group by lifecycle_segment"
+        )
+    }
+    ((total_customers, total_revenue),) = sample_build.query(
+        "select count(*), sum(net_revenue) from marts.customer_segments"
+    )
+    assert set(got) == set(expected) and len(got) >= 6
+
+    for segment, (customers, net_revenue, avg_historical, avg_predicted, predicted) in expected.items():
+        row = got[segment]
+        assert int(row["customers"]) == customers, segment
+        # the same total as SQL (a decimal in the mart, a double from mf)
+        assert float(row["net_revenue"]) == float(net_revenue), segment
+        assert close(number(row["avg_historical_clv"]), avg_historical), segment
+        assert close(number(row["avg_predicted_clv_365d"]), avg_predicted), segment
+        assert close(number(row["predicted_clv_365d"]), predicted), segment
+        assert close(number(row["revenue_share"]), float(net_revenue) / float(total_revenue)), segment
+        assert close(number(row["customer_share"]), customers / total_customers), segment
+
+    assert sum(int(row["customers"]) for row in rows) == total_customers
+    assert sum(Decimal(row["net_revenue"]) for row in rows) == total_revenue
+    assert math.isclose(sum(float(row["revenue_share"]) for row in rows), 1.0, abs_tol=SHARE_TOLERANCE)
+    assert math.isclose(sum(float(row["customer_share"]) for row in rows), 1.0, abs_tol=SHARE_TOLERANCE)
+    # customers without a completed order have no prediction: null, not 0, in both
+    assert got["potential"]["avg_predicted_clv_365d"] == ""
+
+
+def test_saved_query_under_a_filter_keeps_all_customers_as_the_share_denominator(
+    mf: Mf, sample_build: DbtRun, tmp_path: Path
+) -> None:
+    rows = query(
+        mf, tmp_path,
+        "--saved-query", "revenue_by_region_and_channel",
+        "--where", "{{ Dimension('customer__home_region') }} = 'North'",
+    )
+    expected = {
+        channel: (customers, net_revenue)
+        for channel, customers, net_revenue in sample_build.query(
+            "select coalesce(preferred_channel, 'no_order'), count(*), sum(net_revenue) from marts.customer_segments "
+            "where home_region = 'North' group by all"
+        )
+    }
+    ((total_revenue, north_revenue),) = sample_build.query(
+        "select sum(net_revenue), sum(net_revenue) filter (where home_region = 'North') from marts.customer_segments"
+    )
+    assert {row["customer__home_region"] for row in rows} == {"North"}
+    got = {row["customer__preferred_channel"]: row for row in rows}
+    assert set(got) == set(expected) and "no_order" in got
+
+    for channel, (customers, net_revenue) in expected.items():
+        assert int(got[channel]["customers"]) == customers, channel
+        assert float(got[channel]["net_revenue"]) == float(net_revenue), channel
+        # the filter narrows the rows, not the denominator: a share of every customer's revenue
+        assert close(number(got[channel]["revenue_share"]), float(net_revenue) / float(total_revenue)), channel
+    assert close(sum(float(row["revenue_share"]) for row in rows), float(north_revenue) / float(total_revenue))
