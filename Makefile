@@ -55,10 +55,11 @@ report: venv
 
 ## backfill: record past as-of dates in the segment history (default: the 24 month-ends up to the current as-of
 ## date) and rebuild segment_transitions; customer_segments is not changed. Optional START, END (yyyy-mm-dd),
-## EVERY (month, quarter, week), VARS (the vars of your build). Run `make build` first.
+## EVERY (month, quarter, week), VARS (the vars of your build). Run `make build` first. Refreshes the exports.
 backfill: venv
 	$(BIN)/python -m scripts.backfill $(if $(START),--start $(START)) $(if $(END),--end $(END)) \
 		$(if $(EVERY),--every $(EVERY)) $(if $(VARS),--vars '$(VARS)')
+	$(BIN)/python -m scripts.export_marts
 
 ## dagster: the Dagster UI (http://127.0.0.1:3000) on the dbt assets and checks, the daily schedule and the history
 ## backfill (docs/orchestration.md); runs and schedule state are kept in warehouse/dagster (DAGSTER_HOME).

@@ -176,11 +176,17 @@ def customer_segmentation_dbt_assets(
             context.log.info("subset of the assets selected: the Parquet/CSV exports are not refreshed")
             return
         # the same publish step as `make build`: every BI-facing mart as Parquet and CSV, switched in when complete
-        out = Path(os.environ.get("EXPORT_PATH", PROJECT_DIR / "exports"))
-        try:
-            export_marts.export(warehouse, Path(invocation.target_path) / "manifest.json", out, log=context.log.info)
-        except export_marts.ExportError as error:
-            raise Failure(description=f"export of the BI-facing marts failed: {error}") from error
+        publish_exports(warehouse, Path(invocation.target_path) / "manifest.json", context.log)
+
+
+def publish_exports(warehouse: Path, manifest: Path, log) -> None:
+    """Write the BI-facing marts to EXPORT_PATH (relative to the project folder, like DUCKDB_PATH; default
+    exports/) and switch exports/current to them. A mismatch with the contracts fails again on retry: not retried."""
+    out = PROJECT_DIR / os.environ.get("EXPORT_PATH", "exports")
+    try:
+        export_marts.export(warehouse, manifest, out, log=log.info)
+    except export_marts.ExportError as error:
+        raise Failure(description=f"export of the BI-facing marts failed: {error}", allow_retries=False) from error
 
 
 history_partitions = DailyPartitionsDefinition(start_date=HISTORY_START, timezone=TIMEZONE, end_offset=0)
@@ -253,6 +259,8 @@ def segment_history_as_of_date(context: AssetExecutionContext, config: HistoryBa
                 ).fetchall()[0]
         except duckdb.Error as error:  # e.g. a `make build` by hand holds the file: the dates are recorded anyway
             context.log.warning(f"history not counted: {str(error).splitlines()[0]}")
+        # the history and the transitions changed: publish them (the manifest of the load-time parse lists the marts)
+        publish_exports(warehouse, customer_segmentation_project.manifest_path, context.log)
     return MaterializeResult(metadata=metadata)
 
 

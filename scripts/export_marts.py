@@ -10,11 +10,11 @@ table in the warehouse still has exactly the contracted columns, in order, and s
 Layout of the output folder (default $EXPORT_PATH, else exports/):
 
     exports/
-      current -> runs/20261123T020000Z   a symbolic link, replaced atomically when a new export is complete
-      runs/20261123T020000Z/
+      current -> runs/20261123T020000123456Z-4242   a symbolic link, replaced atomically when an export is complete
+      runs/20261123T020000123456Z-4242/     (UTC time, process id; written as runs/.tmp-<name> until complete)
         parquet/<model>.parquet           zstd-compressed, typed (dates, decimals, integers kept)
         csv/<model>.csv                   UTF-8 with a byte-order mark (so that Excel shows Vietnamese), comma, header
-        export.json                       models, relations, row counts, columns and types, as-of date, dbt run id
+        export.json                       models, relations, row counts, columns and types, as-of date
 
 BI tools read `exports/current/...`: they see the previous export until the new one is complete, never a mix.
 The newest `--keep` runs stay on disk (a reader that opened the previous files keeps them); older ones are deleted.
@@ -25,8 +25,11 @@ same files.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -51,9 +54,15 @@ class ExportError(Exception):
 @dataclass(frozen=True)
 class Mart:
     name: str
-    relation: str
+    schema: str
+    table: str
     columns: tuple[str, ...]
     contracted: bool
+    types: tuple[str | None, ...] = ()
+
+    @property
+    def relation(self) -> str:
+        return f"{_quote(self.schema)}.{_quote(self.table)}"
 
 
 def default_manifest() -> Path:
@@ -78,9 +87,11 @@ def bi_facing_marts(manifest_path: Path) -> list[Mart]:
         contracted = bool((config.get("contract") or {}).get("enforced"))
         marts.append(Mart(
             name=node["name"],
-            relation=f"{node['schema']}.{node.get('alias') or node['name']}",
+            schema=node["schema"],
+            table=node.get("alias") or node["name"],
             columns=tuple(node.get("columns", {})),
             contracted=contracted,
+            types=tuple(column.get("data_type") for column in node.get("columns", {}).values()),
         ))
     if not marts:
         raise ExportError(f"{manifest_path}: no model has meta bi_facing: true; nothing to export")
@@ -96,23 +107,34 @@ def _literal(text: str | Path) -> str:
 
 
 def table_columns(connection: duckdb.DuckDBPyConnection, mart: Mart) -> list[tuple[str, str]]:
-    schema, table = mart.relation.split(".", 1)
     return connection.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
+        [mart.schema, mart.table],
     ).fetchall()
+
+
+def _normal_type(data_type: str) -> str:
+    return " ".join(data_type.lower().replace(" ", "").split())
 
 
 def check_schema(mart: Mart, columns: list[tuple[str, str]], warehouse: Path) -> None:
     if not columns:
-        raise ExportError(f"{warehouse}: table {mart.relation} (model {mart.name}) does not exist; run `make build`")
+        raise ExportError(
+            f"{warehouse}: table {mart.schema}.{mart.table} (model {mart.name}) does not exist; run `make build`")
     names = tuple(name for name, _ in columns)
+    if mart.contracted and names == mart.columns and mart.types:
+        changed = [f"{name} {actual} (contract: {expected})"
+                   for (name, actual), expected in zip(columns, mart.types)
+                   if expected and _normal_type(actual) != _normal_type(expected)]
+        if changed:
+            raise ExportError(f"{warehouse}: {mart.schema}.{mart.table} has other types than the contract of model {mart.name}: "
+                              + ", ".join(changed) + "; rebuild with the current models")
     if mart.contracted and names != mart.columns:
         missing = [name for name in mart.columns if name not in names]
         extra = [name for name in names if name not in mart.columns]
         raise ExportError(
-            f"{warehouse}: {mart.relation} does not match the contract of model {mart.name} "
+            f"{warehouse}: {mart.schema}.{mart.table} does not match the contract of model {mart.name} "
             f"(missing {missing or 'none'}, not in the contract {extra or 'none'}, or in another order); "
             "rebuild with the current models"
         )
@@ -128,35 +150,59 @@ def write_csv_with_bom(connection: duckdb.DuckDBPyConnection, select_sql: str, p
     part.unlink()
 
 
+RUN_NAME = re.compile(r"^\d{8}T\d{12}Z-\d+$")
+TEMPORARY_PREFIX = ".tmp-"
+
+
+def check_current_link(out: Path) -> None:
+    link = out / CURRENT
+    if (link.exists() or link.is_symlink()) and not link.is_symlink():
+        raise ExportError(f"{link} exists and is not a symbolic link; move it away (exports live in {out / RUNS})")
+
+
 def switch_current(out: Path, run_dir: Path) -> None:
     """Point out/current at run_dir in one rename: a reader sees the old export or the new one, never neither."""
-    link = out / CURRENT
-    if link.exists() and not link.is_symlink():
-        raise ExportError(f"{link} exists and is not a symbolic link; move it away (exports now live in {out / RUNS})")
+    if not (run_dir / "export.json").is_file():
+        raise ExportError(f"{run_dir}: incomplete export (no export.json); current left as it was")
     temporary = out / f".{CURRENT}.{os.getpid()}"
     if temporary.is_symlink() or temporary.exists():
         temporary.unlink()
     os.symlink(Path(RUNS) / run_dir.name, temporary, target_is_directory=True)
-    os.replace(temporary, link)
+    os.replace(temporary, out / CURRENT)
 
 
 def prune(out: Path, keep: int) -> list[Path]:
+    """Delete complete runs beyond the newest `keep` (never the current one) and leftovers of interrupted exports.
+    Folders that are not export runs are left alone."""
     current = (out / CURRENT).resolve()
-    runs = sorted((path for path in (out / RUNS).iterdir() if path.is_dir()), key=lambda path: path.name)
-    removed = []
-    for old in runs[:-keep] if keep > 0 else runs:
-        if old.resolve() == current:
-            continue
-        shutil.rmtree(old, ignore_errors=True)
-        removed.append(old)
+    complete, removed = [], []
+    for path in (out / RUNS).iterdir():
+        if path.name.startswith(TEMPORARY_PREFIX) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)  # an export that died half-way (we hold the lock)
+            removed.append(path)
+        elif RUN_NAME.match(path.name) and (path / "export.json").is_file():
+            complete.append(path)
+    for old in sorted(complete, key=lambda path: path.name)[:-keep]:
+        if old.resolve() != current:
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old)
     return removed
 
 
-def new_run_dir(out: Path) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    run_dir = out / RUNS / stamp
-    run_dir.mkdir(parents=True, exist_ok=False)
-    return run_dir
+@contextlib.contextmanager
+def export_lock(out: Path):
+    """One export at a time per folder (make export, a scheduled run and a backfill may overlap)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".export.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExportError(f"{out}: another export is writing this folder; try again when it ends") from None
+        yield
+
+
+def run_name() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
 
 
 def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
@@ -169,59 +215,76 @@ def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
     if not warehouse.is_file():
         raise ExportError(f"{warehouse}: no warehouse; run `make build` first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    run_dir = new_run_dir(out)
+    with export_lock(out):
+        check_current_link(out)
+        name = run_name()
+        staging = out / RUNS / f"{TEMPORARY_PREFIX}{name}"
+        run_dir = out / RUNS / name
+        staging.mkdir(parents=True)
+        try:
+            summary = write_run(warehouse, manifest, marts, staging, formats, log)
+            (staging / "export.json").write_text(
+                json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.replace(staging, run_dir)
+            switch_current(out, run_dir)
+        except duckdb.Error as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ExportError(f"{warehouse}: {str(error).splitlines()[0]}") from error
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ExportError(f"{out}: {error}") from error
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        removed = prune(out, keep)
+    log(f"exported {len(marts)} marts to {out / CURRENT} -> {run_dir}"
+        + (f" (removed {len(removed)} older export(s))" if removed else ""))
+    return run_dir
+
+
+def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path, formats: tuple[str, ...],
+              log) -> dict:
     started = time.perf_counter()
     summary: dict = {
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "warehouse": str(warehouse),
-        "dbt_invocation_id": manifest.get("metadata", {}).get("invocation_id"),
+        # the dbt run that last wrote the manifest (normally the build just before the export)
+        "manifest_invocation_id": manifest.get("metadata", {}).get("invocation_id"),
         "formats": list(formats),
         "models": {},
     }
-    try:
-        with duckdb.connect(str(warehouse), read_only=True) as connection:
-            for fmt in formats:
-                (run_dir / fmt).mkdir()
-            for mart in marts:
-                mart_started = time.perf_counter()
-                columns = table_columns(connection, mart)
-                check_schema(mart, columns, warehouse)
-                order_by = ", ".join(_quote(name) for name, _ in columns)
-                select_sql = f"select * from {mart.relation} order by {order_by}"
-                files = {}
-                if "parquet" in formats:
-                    path = run_dir / "parquet" / f"{mart.name}.parquet"
-                    connection.execute(
-                        f"copy ({select_sql}) to {_literal(path)} (format parquet, compression zstd)"
-                    )
-                    files["parquet"] = str(path.relative_to(run_dir))
-                if "csv" in formats:
-                    path = run_dir / "csv" / f"{mart.name}.csv"
-                    write_csv_with_bom(connection, select_sql, path)
-                    files["csv"] = str(path.relative_to(run_dir))
-                rows = connection.execute(f"select count(*) from {mart.relation}").fetchall()[0][0]
-                summary["models"][mart.name] = {
-                    "relation": mart.relation,
-                    "rows": rows,
-                    "columns": [{"name": name, "type": data_type} for name, data_type in columns],
-                    "files": files,
-                }
-                log(f"  {mart.name:<28} {rows:>12,} rows  {time.perf_counter() - mart_started:6.1f} s")
-            if "customer_segments" in summary["models"]:
-                dates = connection.execute("select distinct as_of_date from marts.customer_segments").fetchall()
-                summary["as_of_date"] = str(dates[0][0]) if len(dates) == 1 else None
-    except duckdb.Error as error:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise ExportError(f"{warehouse}: {str(error).splitlines()[0]}") from error
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    (run_dir / "export.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    switch_current(out, run_dir)
-    removed = prune(out, keep)
-    log(f"exported {len(marts)} marts to {out / CURRENT} -> {run_dir} in {time.perf_counter() - started:.1f} s"
-        + (f" (removed {len(removed)} older export(s))" if removed else ""))
-    return run_dir
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        for fmt in formats:
+            (run_dir / fmt).mkdir()
+        for mart in marts:
+            mart_started = time.perf_counter()
+            columns = table_columns(connection, mart)
+            check_schema(mart, columns, warehouse)
+            order_by = ", ".join(_quote(column) for column, _ in columns)
+            select_sql = f"select * from {mart.relation} order by {order_by}"
+            files = {}
+            if "parquet" in formats:
+                path = run_dir / "parquet" / f"{mart.name}.parquet"
+                connection.execute(f"copy ({select_sql}) to {_literal(path)} (format parquet, compression zstd)")
+                files["parquet"] = f"parquet/{path.name}"
+            if "csv" in formats:
+                path = run_dir / "csv" / f"{mart.name}.csv"
+                write_csv_with_bom(connection, select_sql, path)
+                files["csv"] = f"csv/{path.name}"
+            rows = connection.execute(f"select count(*) from {mart.relation}").fetchall()[0][0]
+            summary["models"][mart.name] = {
+                "relation": f"{mart.schema}.{mart.table}",
+                "rows": rows,
+                "columns": [{"name": column, "type": data_type} for column, data_type in columns],
+                "files": files,
+            }
+            log(f"  {mart.name:<28} {rows:>12,} rows  {time.perf_counter() - mart_started:6.1f} s")
+        segments = next((mart for mart in marts if mart.name == "customer_segments"), None)
+        if segments is not None:
+            dates = connection.execute(f"select distinct as_of_date from {segments.relation}").fetchall()
+            summary["as_of_date"] = str(dates[0][0]) if len(dates) == 1 else None
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"exporting the BI-facing marts of {args.warehouse} ...", flush=True)
         export(args.warehouse, args.manifest or default_manifest(), args.out, keep=args.keep, formats=formats,
                log=lambda line: print(line, flush=True))
-    except ExportError as error:
+    except (ExportError, OSError) as error:
         print(f"export_marts: {error}", file=sys.stderr)
         return 2
     return 0

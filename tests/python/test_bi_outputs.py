@@ -111,9 +111,16 @@ def test_a_new_export_switches_current_only_when_complete_and_prunes_old_runs(sa
         export_marts.export(sample_build.warehouse, broken_manifest, out, keep=2, formats=("parquet",), log=quiet)
     assert (out / "current").resolve() == second.resolve()
     assert sorted(path.name for path in (out / "runs").iterdir()) == sorted([first.name, second.name])
+    # one export at a time per folder
+    with export_marts.export_lock(out), pytest.raises(export_marts.ExportError, match="another export is writing"):
+        export_marts.export(sample_build.warehouse, manifest, out, formats=("parquet",), log=quiet)
+    # a folder of the user's and the leftover of an export killed half-way: the first is kept, the second removed,
+    # and neither counts as one of the runs kept
+    (out / "runs" / "backup").mkdir()
+    (out / "runs" / ".tmp-20990101T000000000000Z-1" / "parquet").mkdir(parents=True)
     third = export_marts.export(sample_build.warehouse, manifest, out, keep=2, formats=("parquet",), log=quiet)
     assert (out / "current").resolve() == third.resolve()
-    assert sorted(path.name for path in (out / "runs").iterdir()) == sorted([second.name, third.name])
+    assert sorted(path.name for path in (out / "runs").iterdir()) == sorted(["backup", second.name, third.name])
 
 
 def test_a_table_that_no_longer_matches_its_contract_stops_the_export(sample_build, tmp_path):
@@ -125,6 +132,14 @@ def test_a_table_that_no_longer_matches_its_contract_stops_the_export(sample_bui
     with pytest.raises(export_marts.ExportError, match="does not match the contract of model segment_by_region"):
         export_marts.export(sample_build.warehouse, changed, tmp_path / "out", log=quiet)
     assert not (tmp_path / "out" / "current").exists()
+    # same names, another type
+    contract = json.loads(manifest_of(sample_build).read_text(encoding="utf-8"))
+    node = contract["nodes"]["model.customer_segmentation.segment_by_region"]
+    node["columns"]["customers"]["data_type"] = "varchar"
+    changed.write_text(json.dumps(contract), encoding="utf-8")
+    with pytest.raises(export_marts.ExportError, match=r"other types than the contract .*customers BIGINT \(contract: varchar\)"):
+        export_marts.export(sample_build.warehouse, changed, tmp_path / "out", log=quiet)
+    assert list((tmp_path / "out" / "runs").iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -168,7 +183,7 @@ def test_docs_site_shows_the_lineage_from_the_raw_files_to_the_mart_and_the_cons
     exposures = {exposure["name"]: exposure for exposure in manifest["exposures"].values()}
     assert {"metabase_dashboard", "superset_dashboard", "evidence_app", "spreadsheet_exports"} <= set(exposures)
     exported = {node.split(".")[-1] for node in exposures["spreadsheet_exports"]["depends_on"]["nodes"]}
-    assert exported == EXPECTED_EXPORTS - {"clv_model_params"}
+    assert exported == EXPECTED_EXPORTS
 
 
 def test_selectors_for_schedulers(sample_build):
