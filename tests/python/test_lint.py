@@ -3,6 +3,7 @@ ruff on the Python around the project."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ BIN = Path(sys.executable).parent
 def test_sqlfluff_lint_passes() -> None:
     result = subprocess.run(
         [str(BIN / "sqlfluff"), "lint", "models", "tests/audit", "tests/marts", "tests/reference", "analyses",
-         "--nocolor"],
+         "--nocolor", "--processes", str(os.cpu_count() or 1)],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600, check=False,
     )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
