@@ -1,7 +1,8 @@
 -- One row per customer who had signed up (or ordered) by the as-of date:
 -- what they bought up to that date. Counts and dates are over completed orders
 -- (a fully refunded order is not completed); net revenue is over completed and returned orders.
--- Gaps between orders are measured between distinct purchase days.
+-- Gaps between orders are measured between distinct purchase days. The favourite category comes from
+-- int_customers__favourite_category.
 with
 
 customers as (
@@ -12,13 +13,22 @@ customers as (
 
 orders as (
 
-    select * from {{ ref('int_orders__valued') }}
+    select
+        customer_id,
+        ordered_date,
+        days_before_as_of,
+        net_amount,
+        is_completed,
+        is_discounted,
+        is_revenue_order,
+        is_returned
+    from {{ ref('int_orders__valued') }}
 
 ),
 
-order_items as (
+favourite_categories as (
 
-    select * from {{ ref('stg_shop__order_items') }}
+    select * from {{ ref('int_customers__favourite_category') }}
 
 ),
 
@@ -33,7 +43,6 @@ order_totals as (
     select
         customer_id,
         count(*) filter (where is_completed) as completed_order_count,
-        count(distinct ordered_date) filter (where is_completed) as purchase_day_count,
         count(*) filter (where is_completed and is_discounted) as discounted_order_count,
         count(*) filter (where is_revenue_order) as revenue_order_count,
         count(*) filter (where is_returned) as returned_order_count,
@@ -70,38 +79,15 @@ purchase_gaps as (
 
 ),
 
-median_gaps as (
+-- purchase-day count and median gap in one pass over the purchase days (no distinct aggregate over orders)
+purchase_day_stats as (
 
     select
         customer_id,
+        count(*) as purchase_day_count,
         median(gap_days) as median_days_between_orders
     from purchase_gaps
-    where gap_days is not null
     group by customer_id
-
-),
-
-category_quantities as (
-
-    select
-        orders.customer_id,
-        order_items.category,
-        sum(coalesce(order_items.quantity, 1)) as quantity
-    from order_items
-    inner join orders
-        on order_items.order_id = orders.order_id
-    where orders.is_completed and order_items.category is not null
-    group by orders.customer_id, order_items.category
-
-),
-
-favourite_categories as (
-
-    select
-        customer_id,
-        category as favourite_category
-    from category_quantities
-    qualify row_number() over (partition by customer_id order by quantity desc, category asc) = 1
 
 ),
 
@@ -111,7 +97,7 @@ history as (
         customers.customer_id,
         favourite_categories.favourite_category,
         coalesce(order_totals.completed_order_count, 0) as completed_order_count,
-        coalesce(order_totals.purchase_day_count, 0) as purchase_day_count,
+        coalesce(purchase_day_stats.purchase_day_count, 0) as purchase_day_count,
         coalesce(order_totals.discounted_order_count, 0) as discounted_order_count,
         coalesce(order_totals.net_revenue, 0) as net_revenue,
         coalesce(order_totals.net_revenue_last_365d, 0) as net_revenue_last_365d,
@@ -126,9 +112,9 @@ history as (
         ) }} as tenure_days,
         round(
             {{ dbt.datediff('order_totals.first_order_date', 'order_totals.last_order_date', 'day') }}
-            / nullif(order_totals.purchase_day_count - 1, 0), 1
+            / nullif(purchase_day_stats.purchase_day_count - 1, 0), 1
         ) as average_days_between_orders,
-        median_gaps.median_days_between_orders,
+        purchase_day_stats.median_days_between_orders,
         round(order_totals.returned_order_count / nullif(order_totals.revenue_order_count, 0), 4) as return_rate,
         round(
             order_totals.discounted_order_count / nullif(order_totals.completed_order_count, 0), 4
@@ -142,8 +128,8 @@ history as (
     cross join as_of
     left join order_totals
         on customers.customer_id = order_totals.customer_id
-    left join median_gaps
-        on customers.customer_id = median_gaps.customer_id
+    left join purchase_day_stats
+        on customers.customer_id = purchase_day_stats.customer_id
     left join favourite_categories
         on customers.customer_id = favourite_categories.customer_id
     where least(customers.signup_date, order_totals.first_any_order_date) <= as_of.as_of_date
