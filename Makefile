@@ -20,11 +20,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-orchestra
 ## build: build the DuckDB warehouse from the bundled sample (seeds, models, data and unit tests) and print
 ## the rejected rows and the segment summary. Pass dbt vars with VARS='{raw_data_path: ..., as_of_date: ...}'.
 ## FULL_REFRESH=1 re-checks every raw order instead of the recent ones (docs/incremental.md).
-## After a passing build, every BI-facing mart is exported as Parquet and CSV to exports/current (docs/bi.md).
+## The build runs on a copy of the warehouse, which replaces the published one only when every error-severity test
+## passed; then every BI-facing mart is exported as Parquet and CSV to exports/current (docs/publish.md, docs/bi.md).
 build: venv
 	@mkdir -p warehouse
-	$(BIN)/dbt build $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh)
-	$(BIN)/python -m scripts.export_marts
+	$(BIN)/python -m scripts.publish $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh)
 
 ## export: write the BI-facing marts of the built warehouse to exports/current again (Parquet and CSV).
 export: venv
@@ -55,11 +55,11 @@ report: venv
 
 ## backfill: record past as-of dates in the segment history (default: the 24 month-ends up to the current as-of
 ## date) and rebuild segment_transitions; customer_segments is not changed. Optional START, END (yyyy-mm-dd),
-## EVERY (month, quarter, week), VARS (the vars of your build). Run `make build` first. Refreshes the exports.
+## EVERY (month, quarter, week), VARS (the vars of your build). Run `make build` first. Works on a copy of the
+## warehouse and publishes it (and refreshes the exports) once, at the end, when every step passed (docs/publish.md).
 backfill: venv
 	$(BIN)/python -m scripts.backfill $(if $(START),--start $(START)) $(if $(END),--end $(END)) \
 		$(if $(EVERY),--every $(EVERY)) $(if $(VARS),--vars '$(VARS)')
-	$(BIN)/python -m scripts.export_marts
 
 ## dagster: the Dagster UI (http://127.0.0.1:3000) on the dbt assets and checks, the daily schedule and the history
 ## backfill (docs/orchestration.md); runs and schedule state are kept in warehouse/dagster (DAGSTER_HOME).
@@ -86,4 +86,5 @@ bench-clv: venv
 	$(BIN)/python -m scripts.bench_clv --customers 100000 1000000
 
 clean:
-	rm -rf target logs warehouse/*.duckdb exports
+	rm -rf target logs warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.duckdb.tmp warehouse/*.preflight \
+		warehouse/*.lock exports

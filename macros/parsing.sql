@@ -7,12 +7,42 @@
 
 
 {#- Timestamps with an offset are converted to local time in `source_timezone`; timestamps without one are
-    already local time there. The result is a local timestamp without zone. -#}
+    already local time there. The result is a local timestamp without zone. ISO values take the first branch
+    (one try_cast); only a value it cannot read tries the repairs (docs/bad-input.md), so that the cost of
+    the repairs is paid by the rows that need them. -#}
 {% macro parse_timestamp(column) -%}
+    coalesce(
+        {{ parse_iso_timestamp(column) }},
+        {{ parse_day_first_timestamp(column) }},
+        {{ parse_excel_serial(column) }}
+    )
+{%- endmacro %}
+
+
+{% macro parse_iso_timestamp(column) -%}
     case
         when regexp_matches({{ column }}, '\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$')
             then timezone('{{ var("source_timezone") }}', try_cast({{ column }} as timestamptz))
         else try_cast({{ column }} as timestamp)
+    end
+{%- endmacro %}
+
+
+{#- Vietnam writes dates day first: `31/01/2026`, `1/2/2026 9:05`, `31/01/2026 14:05:00`. An impossible date
+    (`31/02/2024`) stays unreadable. -#}
+{% macro parse_day_first_timestamp(column) -%}
+    try_strptime({{ column }}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y'])
+{%- endmacro %}
+
+
+{#- A spreadsheet's date serial (Excel's 1900 date system: day 0 = 1899-12-30, the fraction is the time of day),
+    accepted as a number with five digits before an optional fraction: 10000-99999, 1927-05-18 to 2173-10-14.
+    Shorter or longer numbers (`2024`, `20240131`) are not read as dates. -#}
+{% macro parse_excel_serial(column) -%}
+    case
+        when regexp_full_match({{ column }}, '\d{5}(\.\d+)?')
+            then cast('1899-12-30' as timestamp)
+                + to_seconds(cast(round(cast({{ column }} as decimal(18, 6)) * 86400) as bigint))
     end
 {%- endmacro %}
 
@@ -22,9 +52,57 @@
 {%- endmacro %}
 
 
-{#- Amounts are exact decimals, never floating point, so sums are identical run to run. -#}
+{#- Amounts are exact decimals, never floating point, so sums are identical run to run. A plain number is one
+    try_cast (a dot is the decimal point, as always); only a value it cannot read tries the repairs. -#}
 {% macro parse_amount(column) -%}
-    try_cast({{ column }} as decimal(18, 2))
+    coalesce(
+        try_cast({{ column }} as decimal(18, 2)),
+        try_cast({{ repaired_amount_text(column) }} as decimal(18, 2))
+    )
+{%- endmacro %}
+
+
+{#- The text of an amount that is not a plain number, rewritten as one (docs/bad-input.md):
+    - a currency mark before or after it is dropped: đ, ₫, VND, VNĐ, đồng (any case, with or without a space);
+    - dots grouping thousands, with an optional decimal comma: `1.250.000`, `1.250.000,50`, and with a currency
+      mark `150.000đ` (the Vietnamese notation);
+    - commas grouping thousands, with an optional decimal point: `1,250,000`, `1,250,000.50`, `1,250.50`;
+    - a decimal comma with one or two decimals: `1,5đ`.
+    A single comma before three digits (`1,250`) is 1250 in English and 1.25 in Vietnamese: left unreadable. -#}
+{% macro repaired_amount_text(column) -%}
+    {%- set unmarked = "regexp_replace(" ~ column ~ ", '^\\s*(₫|vnđ|vnd|đồng|đ)\\s*|\\s*(₫|vnđ|vnd|đồng|đ)\\s*$', '', 'gi')" -%}
+    case
+        when regexp_full_match({{ unmarked }}, '-?\d{1,3}(\.\d{3})+(,\d+)?')
+            then replace(replace({{ unmarked }}, '.', ''), ',', '.')
+        when regexp_full_match({{ unmarked }}, '-?\d{1,3}(,\d{3}){2,}(\.\d+)?|-?\d{1,3}(,\d{3})+\.\d+')
+            then replace({{ unmarked }}, ',', '')
+        when regexp_full_match({{ unmarked }}, '-?\d+,\d{1,2}')
+            then replace({{ unmarked }}, ',', '.')
+        when regexp_full_match({{ unmarked }}, '-?\d+(\.\d+)?')
+            then {{ unmarked }}
+    end
+{%- endmacro %}
+
+
+{#- Which repair `parse_timestamp` / `parse_amount` applied to a value (null when none was needed or none
+    worked): counted per table and column by audit.raw_repairs. -#}
+{% macro timestamp_repair_kind(column) -%}
+    case
+        when {{ parse_iso_timestamp(column) }} is not null then null
+        when {{ parse_day_first_timestamp(column) }} is not null then 'day_first_date'
+        when {{ parse_excel_serial(column) }} is not null then 'excel_serial_date'
+    end
+{%- endmacro %}
+
+
+{% macro amount_repair_kind(column) -%}
+    case
+        when try_cast({{ column }} as decimal(18, 2)) is not null then null
+        when try_cast({{ repaired_amount_text(column) }} as decimal(18, 2)) is null then null
+        when regexp_matches({{ column }}, '^\s*(₫|vnđ|vnd|đồng|đ)|(₫|vnđ|vnd|đồng|đ)\s*$', 'i')
+            then 'currency_mark'
+        else 'thousands_separator'
+    end
 {%- endmacro %}
 
 

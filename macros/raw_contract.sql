@@ -36,5 +36,11 @@
             'required_columns': ['referrer_customer_id', 'referred_customer_id'],
             'typed_required_columns': {},
         },
+        'erasure_requests': {
+            'required': false,
+            'columns': ['customer_id', 'requested_at'],
+            'required_columns': ['customer_id'],
+            'typed_required_columns': {},
+        },
     }) }}
 {% endmacro %}

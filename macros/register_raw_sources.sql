@@ -83,6 +83,9 @@
                     {% do log('raw input: ' ~ file_label ~ ": optional column '" ~ column ~ "' is absent, read as empty", info=true) %}
                 {% endif %}
             {% endfor %}
+            {% for name in header if name not in spec.columns %}
+                {% do log('raw input: ' ~ file_label ~ ": column '" ~ header[name] ~ "' is not in the input contract, ignored", info=true) %}
+            {% endfor %}
             {% do run_query(raw_file_view_sql(table_name, spec.columns, header, reader, fmt, raw_path)) %}
             {% for column, kind in spec.typed_required_columns.items() %}
                 {% do check_column_readable(file_label, table_name, column, kind) %}

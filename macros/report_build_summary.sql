@@ -31,6 +31,15 @@
         {% for row in counts.rows %}
             {% do log('  ' ~ '%-16s %-28s %9d %7.2f%%' | format(row[0], row[1], row[2], 100.0 * row[2] / row[3]), info=true) %}
         {% endfor %}
+        {% if 'raw_row_reconciliation' in built %}
+            {#- rows of customers who asked to be forgotten are in no model: only their count is shown -#}
+            {% set erased = run_query(
+                "select table_name, erased_rows from " ~ built['raw_row_reconciliation']
+                ~ " where erased_rows > 0 order by table_name") %}
+            {% for row in erased.rows %}
+                {% do log('  ' ~ '%-16s %-28s %9d  (left out: erasure_requests)' | format(row[0], 'erasure_request', row[1]), info=true) %}
+            {% endfor %}
+        {% endif %}
     {% endif %}
     {% if 'clv_model_params' in built %}
         {% set fits = run_query(

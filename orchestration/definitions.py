@@ -7,8 +7,12 @@
 - asset `segment_history_as_of_date`, partitioned by day: materialising a partition records that as-of date in
   `marts.customer_segment_history` through `scripts/backfill.py` (customer_segments is not touched), so a Dagster
   backfill over a date range fills the history, in one run per backfill;
+- both go through the publish step of `make build` (scripts/publish.py): dbt works on a copy of the warehouse,
+  which replaces the published file (one rename) and refreshes the exports only when every error-severity test
+  passed; a failed run leaves both as they were (docs/publish.md);
 - both ops retry errors twice (1 then 2 minutes apart); data tests that fail are not retried; one run at a time
-  writes the warehouse (a lock file, plus the pool `duckdb_warehouse` for the Dagster instance's queue).
+  writes the warehouse (the publish step's lock file, plus the pool `duckdb_warehouse` for the Dagster instance's
+  queue).
 
 Environment: DUCKDB_PATH, RAW_DATA_PATH, DBT_TARGET_PATH (see project.py), and
 SEGMENTS_DBT_VARS (other dbt vars of every run, a YAML mapping; default none),
@@ -62,9 +66,9 @@ from orchestration.project import (
     customer_segmentation_project,
     raw_data_path,
     target_dir,
-    warehouse_lock,
+    warehouse_path,
 )
-from scripts import export_marts
+from scripts import publish
 
 SCHEDULE_CRON = os.environ.get("SEGMENTS_SCHEDULE", "0 2 * * *")
 TIMEZONE = os.environ.get("SEGMENTS_TIMEZONE", "Asia/Ho_Chi_Minh")
@@ -155,43 +159,55 @@ def dbt_failure(run_results: Mapping[str, Any] | None, error: Exception | None) 
 def customer_segmentation_dbt_assets(
     context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ) -> Iterator[Any]:
-    """`dbt build` of the selected seeds and models, their data tests (asset checks) and unit tests."""
+    """`dbt build` of the selected seeds and models, their data tests (asset checks) and unit tests, on a copy of
+    the warehouse that is published (with the exports) only when the build passed: the publish step of
+    `make build` (scripts/publish.py)."""
     dbt_vars = build_vars(config)
     if config.as_of_date:
         dbt_vars["as_of_date"] = _iso_date(config.as_of_date, "as_of_date")
-    args = ["build", "--vars", json.dumps(dbt_vars, default=str)]
-    if config.full_refresh:
-        args.append("--full-refresh")
-    with warehouse_lock(context.log) as warehouse:
-        context.log.info(f"dbt {' '.join(args)} into {warehouse}")
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
-        if not invocation.is_successful():
-            try:
-                run_results = invocation.get_artifact("run_results.json")
-            except Exception:  # noqa: BLE001 - dbt stopped before writing it (e.g. in the on-run-start hook)
-                run_results = None
-            raise dbt_failure(run_results, invocation.get_error())
-        if context.is_subset:  # a partial build leaves the other marts as they were: nothing new to publish
-            context.log.info("subset of the assets selected: the Parquet/CSV exports are not refreshed")
-            return
-        # the same publish step as `make build`: every BI-facing mart as Parquet and CSV, switched in when complete
-        publish_exports(warehouse, Path(invocation.target_path) / "manifest.json", context.log)
-
-
-def publish_exports(warehouse: Path, manifest: Path, log) -> None:
-    """Write the BI-facing marts to EXPORT_PATH (relative to the project folder, like DUCKDB_PATH; default
-    exports/) and switch exports/current to them. A mismatch with the contracts fails again on retry: not retried."""
-    out = PROJECT_DIR / os.environ.get("EXPORT_PATH", "exports")
     try:
-        export_marts.export(warehouse, manifest, out, log=log.info)
-    except export_marts.ExportError as error:
-        raise Failure(description=f"export of the BI-facing marts failed: {error}", allow_retries=False) from error
+        with publish.build_copy(warehouse_path(), raw=publish.project_path(dbt_vars["raw_data_path"]),
+                                log=context.log.info) as build:
+            if build.raw_path != publish.project_path(dbt_vars["raw_data_path"]):
+                dbt_vars["raw_data_path"] = str(build.raw_path)  # the pre-flight's repaired copy
+            args = ["build", "--vars", json.dumps(dbt_vars, default=str)]
+            if config.full_refresh:
+                args.append("--full-refresh")
+            context.log.info(f"dbt {' '.join(args)} into {build.copy} (published: {build.published})")
+            with publish.pointed_at(build):  # dagster-dbt starts dbt with a copy of os.environ
+                invocation = dbt.cli(args, context=context, raise_on_error=False)
+            yield from invocation.stream()
+            if not invocation.is_successful():
+                try:
+                    run_results = invocation.get_artifact("run_results.json")
+                except Exception:  # noqa: BLE001 - dbt stopped before writing it (e.g. in the on-run-start hook)
+                    run_results = None
+                build.fail("dbt build failed")
+                raise dbt_failure(run_results, invocation.get_error())
+            # a partial build (a few assets picked in the UI) is published, but the other marts are as they were:
+            # the Parquet/CSV exports are refreshed after full builds only
+            if context.is_subset:
+                context.log.info("subset of the assets selected: the Parquet/CSV exports are not refreshed")
+            publish_build(build, Path(invocation.target_path) / "manifest.json", export=not context.is_subset)
+    except publish.PublishError as error:  # lock, pre-flight, copy, checkpoint: may go away, retried
+        raise Failure(description=f"publish: {error}", allow_retries=True) from None
+
+
+def publish_build(build: publish.Build, manifest: Path, export: bool = True) -> None:
+    """Publish the build copy, then write the BI-facing marts to EXPORT_PATH (relative to the project folder, like
+    DUCKDB_PATH; default exports/) and switch exports/current to them. An export that fails (e.g. a mismatch with
+    the contracts, a direct identifier) fails again on retry: not retried."""
+    try:
+        build.publish(manifest, publish.export_folder() if export else None)
+    except publish.PublishError as error:
+        allow_retries = build.state != "published"  # published, but the export was refused
+        raise Failure(description=f"publish: {error}", allow_retries=allow_retries) from None
 
 
 history_partitions = DailyPartitionsDefinition(start_date=HISTORY_START, timezone=TIMEZONE, end_offset=0)
 # retried: any exit of scripts/backfill.py but the ones below, which the same warehouse gives again
-_BACKFILL_FINAL_ERRORS = ("is after the current as-of date", "run `make build` first", "--vars must be")
+_BACKFILL_FINAL_ERRORS = ("is after the current as-of date", "run `make build` first", "--vars must be",
+                          "the exports were not refreshed")
 
 
 @asset(
@@ -222,45 +238,45 @@ def segment_history_as_of_date(context: AssetExecutionContext, config: HistoryBa
         shutil.copy(partial_parse, run_dir / "partial_parse.msgpack")
     command = [sys.executable, "-m", "scripts.backfill", "--dates", ",".join(dates)]
     command += ["--vars", json.dumps(dbt_vars, default=str)]
-    with warehouse_lock(context.log) as warehouse:
-        env = {
-            **os.environ,
-            "DUCKDB_PATH": str(warehouse),
-            "DBT_PROFILES_DIR": str(PROJECT_DIR),
-            "DBT_TARGET_PATH": str(run_dir),
-            "DBT_LOG_PATH": str(run_dir),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-            "DBT_USE_COLORS": "False",
-        }
-        context.log.info(f"{len(dates)} as-of dates from {dates[0]} to {dates[-1]} into {warehouse}")
-        tail: deque[str] = deque(maxlen=30)
-        with subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        ) as process:
-            assert process.stdout is not None
-            for line in process.stdout:
-                tail.append(line.rstrip())
-                context.log.info(line.rstrip())
-        if process.returncode != 0:
-            output = "\n".join(tail)
-            raise Failure(
-                description=f"scripts/backfill.py exited with {process.returncode}: {output[-2000:]}",
-                allow_retries=not any(marker in output for marker in _BACKFILL_FINAL_ERRORS),
-            )
-        metadata: dict[str, Any] = {
-            "as_of_dates": len(dates), "first_as_of_date": dates[0], "last_as_of_date": dates[-1]
-        }
-        try:
-            with duckdb.connect(str(warehouse), read_only=True) as connection:
-                metadata["dates_in_history"], metadata["customers_at_last_date"] = connection.sql(
-                    "select count(distinct as_of_date), count(*) filter (where as_of_date = ?::date)"
-                    " from marts.customer_segment_history",
-                    params=[dates[-1]],
-                ).fetchall()[0]
-        except duckdb.Error as error:  # e.g. a `make build` by hand holds the file: the dates are recorded anyway
-            context.log.warning(f"history not counted: {str(error).splitlines()[0]}")
-        # the history and the transitions changed: publish them (the manifest of the load-time parse lists the marts)
-        publish_exports(warehouse, customer_segmentation_project.manifest_path, context.log)
+    # scripts/backfill.py takes the publish step's lock itself (and waits for it), works on a copy of the warehouse
+    # and publishes it, with the exports, when every step passed: this op must not hold the lock
+    warehouse = warehouse_path()
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(warehouse),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_TARGET_PATH": str(run_dir),
+        "DBT_LOG_PATH": str(run_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DBT_USE_COLORS": "False",
+    }
+    context.log.info(f"{len(dates)} as-of dates from {dates[0]} to {dates[-1]} into {warehouse}")
+    tail: deque[str] = deque(maxlen=30)
+    with subprocess.Popen(
+        command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            tail.append(line.rstrip())
+            context.log.info(line.rstrip())
+    if process.returncode != 0:
+        output = "\n".join(tail)
+        raise Failure(
+            description=f"scripts/backfill.py exited with {process.returncode}: {output[-2000:]}",
+            allow_retries=not any(marker in output for marker in _BACKFILL_FINAL_ERRORS),
+        )
+    metadata: dict[str, Any] = {
+        "as_of_dates": len(dates), "first_as_of_date": dates[0], "last_as_of_date": dates[-1]
+    }
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            metadata["dates_in_history"], metadata["customers_at_last_date"] = connection.sql(
+                "select count(distinct as_of_date), count(*) filter (where as_of_date = ?::date)"
+                " from marts.customer_segment_history",
+                params=[dates[-1]],
+            ).fetchall()[0]
+    except duckdb.Error as error:  # e.g. the file is being replaced: the dates are recorded anyway
+        context.log.warning(f"history not counted: {str(error).splitlines()[0]}")
     return MaterializeResult(metadata=metadata)
 
 

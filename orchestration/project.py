@@ -1,5 +1,6 @@
 """Where the dbt project, its manifest and the warehouse are, read from the same environment variables as
-profiles.yml and dbt itself, plus the lock that keeps one writer on the DuckDB file at a time.
+profiles.yml and dbt itself. (The lock that keeps one writer on the warehouse is the publish step's:
+scripts/publish.py.)
 
 Environment (all optional):
 
@@ -108,24 +109,6 @@ def prepare_manifest(project: DbtProject) -> None:
             DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
                 ["parse", "--quiet"], target_path=project.manifest_path.parent
             ).wait()
-
-
-@contextmanager
-def warehouse_lock(log) -> Iterator[Path]:
-    """Hold the warehouse's writer lock (`<DUCKDB_PATH>.dagster.lock`) for the block and yield the warehouse path.
-
-    DuckDB allows one writing process per file: a second `dbt build` on the same file fails on DuckDB's lock
-    instead of corrupting it, but two Dagster runs (a partition of a backfill and the nightly build, or two
-    launches by hand) would fail each other, and a backfill run puts the intermediate models back at the current
-    as-of date only at its end. Every run that writes the warehouse takes this lock first, so runs on one warehouse
-    take turns whatever launched them (the daemon, the UI, cron through `python -m orchestration`)."""
-    warehouse = warehouse_path()
-
-    def waiting() -> None:
-        log.info(f"waiting for another run to release {warehouse} (lock {warehouse}.dagster.lock)")
-
-    with _file_lock(warehouse.with_name(warehouse.name + ".dagster.lock"), on_wait=waiting):
-        yield warehouse
 
 
 customer_segmentation_project = DbtProject(project_dir=PROJECT_DIR, target_path=target_dir(), profiles_dir=PROJECT_DIR)

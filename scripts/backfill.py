@@ -10,6 +10,10 @@ and `customer_segment_history`; the history model replaces that date's rows. `cu
 marts are not touched: they stay at the current as-of date. At the end the intermediate models are rebuilt at the
 current as-of date, and the history, `segment_transitions` and their tests (transitions reconcile with the
 history) are built. Run `make build` first, with the same vars: the raw layer and staging are read as they are.
+
+Like `make build`, it goes through the publish step (scripts/publish.py): the writer lock, the raw pre-flight, every
+dbt invocation on one copy of the warehouse, and one publish (rename, then the exports) at the end, only when every
+step passed. A failed backfill leaves the published warehouse and the exports as they were.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from datetime import date, timedelta
 
 import duckdb
 import yaml
+
+from scripts import publish
 
 HISTORY_CHAIN = "int_as_of_date+,+customer_segment_history"
 EVERY = ("month", "quarter", "week")
@@ -79,11 +85,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def close_dbt_connections() -> None:
+    """dbt-duckdb keeps its DuckDB instance in the process between invocations: close it, so that the copy can be
+    checkpointed and renamed with nothing holding it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:  # no public call closes the shared environment
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+            DuckDBConnectionManager._ENV = None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from dbt.cli.main import dbtRunner
-
-    warehouse = os.environ.get("DUCKDB_PATH", "warehouse/customer_segmentation.duckdb")
+    published = publish.published_warehouse()
+    warehouse = str(published)
     current = current_as_of_date(warehouse)
     try:
         extra_vars = yaml.safe_load(args.vars) or {}
@@ -102,6 +119,26 @@ def main(argv: list[str] | None = None) -> int:
     if later:
         raise SystemExit(f"backfill: {later[0]} is after the current as-of date {current} of customer_segments; "
                          "build the current date with `make build` instead")
+
+    try:
+        with publish.build_copy(published, raw=publish.raw_folder(extra_vars)) as build:
+            if build.raw_path != publish.raw_folder(extra_vars):
+                extra_vars["raw_data_path"] = str(build.raw_path)
+            with publish.pointed_at(build):  # profiles.yml: dbt writes the copy
+                try:
+                    backfill(dates, current, extra_vars, str(build.copy))
+                finally:
+                    close_dbt_connections()
+            build.publish(publish.project_path(os.environ.get("DBT_TARGET_PATH") or "target") / "manifest.json",
+                          publish.export_folder())
+    except publish.PublishError as error:
+        raise SystemExit(f"backfill: {error}") from None
+    return 0
+
+
+def backfill(dates: list[date], current: date, extra_vars: dict, warehouse: str) -> None:
+    """The dbt invocations of the backfill, in this process, into `warehouse` (the build copy)."""
+    from dbt.cli.main import dbtRunner
 
     started = time.perf_counter()
     parsed = dbtRunner().invoke(["parse", "--quiet", "--vars", json.dumps(extra_vars)])
@@ -137,7 +174,6 @@ def main(argv: list[str] | None = None) -> int:
     recorded, transitions = shown.result.results[0].agate_table.rows[0] if shown.success else ("?", "?")
     print(f"backfill: done in {time.perf_counter() - started:.0f} s; the history holds {recorded} as-of dates, "
           f"segment_transitions {transitions} rows", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

@@ -16,10 +16,17 @@ Layout of the output folder (default $EXPORT_PATH, else exports/):
         csv/<model>.csv                   UTF-8 with a byte-order mark (so that Excel shows Vietnamese), comma, header
         export.json                       models, relations, row counts, columns and types, as-of date
 
+Customer ids are not exported as they are: every `customer_id` column (and every `<role>_customer_id`, e.g. a
+referrer's) becomes `customer_key` (`<role>_customer_key`) in the same position, the hex SHA-256 of
+`<salt>:<customer_id>`. The salt is the environment variable CUSTOMER_KEY_SALT; without it a development salt is used,
+with a warning, and export.json records that (never the salt). The same salt gives the same keys, build after build.
+An exported column whose name the manifest tags as a direct identifier (`meta: {direct_identifier: true}` on a column
+of any source or model) stops the export: one line, nothing published.
+
 BI tools read `exports/current/...`: they see the previous export until the new one is complete, never a mix.
 The newest `--keep` runs stay on disk (a reader that opened the previous files keeps them); older ones are deleted.
-Rows are written in a deterministic order (the contract's columns, left to right), so the same warehouse gives the
-same files.
+Rows are written in a deterministic order (the exported columns, left to right), so the same warehouse and salt give
+the same files.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -45,6 +53,10 @@ DEFAULT_OUT = Path("exports")
 UTF8_BOM = b"\xef\xbb\xbf"
 CURRENT = "current"
 RUNS = "runs"
+SALT_VARIABLE = "CUSTOMER_KEY_SALT"
+# anyone can recompute keys made with it: fine on a laptop, not for files that leave it
+DEVELOPMENT_SALT = "customer-segmentation-development-salt"
+KEY_HASH = "sha256(salt || ':' || customer_id), lower-case hex"
 
 
 class ExportError(Exception):
@@ -96,6 +108,47 @@ def bi_facing_marts(manifest_path: Path) -> list[Mart]:
     if not marts:
         raise ExportError(f"{manifest_path}: no model has meta bi_facing: true; nothing to export")
     return sorted(marts, key=lambda mart: mart.name)
+
+
+def customer_key_salt() -> tuple[str, bool]:
+    """The salt of customer_key and whether it is the development default (CUSTOMER_KEY_SALT unset or empty)."""
+    salt = os.environ.get(SALT_VARIABLE, "")
+    return (salt, False) if salt else (DEVELOPMENT_SALT, True)
+
+
+def pseudonymised_name(column: str) -> str | None:
+    """The exported name of a column that holds a customer id (customer_id, referrer_customer_id, ...), else None."""
+    lowered = column.lower()
+    if lowered == "customer_id" or lowered.endswith("_customer_id"):
+        return column[: -len("_id")] + "_key"
+    return None
+
+
+def customer_key(customer_id: str, salt: str) -> str:
+    """The key the export writes for one customer id (the same hash as the SQL of the export, for tests and for
+    looking up one customer's key by hand)."""
+    return hashlib.sha256(f"{salt}:{customer_id}".encode()).hexdigest()
+
+
+def direct_identifiers(manifest: dict) -> dict[str, list[str]]:
+    """Column names tagged `meta: {direct_identifier: true}` on any source, model, seed or snapshot of the manifest
+    (column meta, or meta under the column's config), lower-cased, with where each is tagged."""
+    tagged: dict[str, list[str]] = {}
+    for unique_id, node in [*manifest.get("sources", {}).items(), *manifest.get("nodes", {}).items()]:
+        for name, column in (node.get("columns") or {}).items():
+            meta = {**((column.get("config") or {}).get("meta") or {}), **(column.get("meta") or {})}
+            if meta.get("direct_identifier") is True:
+                where = ".".join(unique_id.split(".")[2:]) if unique_id.startswith("source.") else node.get("name")
+                tagged.setdefault(name.lower(), []).append(f"{node.get('resource_type', 'node')} {where}")
+    return tagged
+
+
+def check_identifiers(mart: Mart, exported: list[str], tagged: dict[str, list[str]]) -> None:
+    found = [name for name in exported if name.lower() in tagged]
+    if found:
+        where = "; ".join(f"{name} (tagged in {', '.join(sorted(set(tagged[name.lower()]))[:3])})" for name in found)
+        raise ExportError(f"{mart.schema}.{mart.table} (model {mart.name}) has direct identifier column(s) {where}: "
+                          "refused, nothing exported; drop the column from the BI-facing model")
 
 
 def _quote(identifier: str) -> str:
@@ -171,8 +224,10 @@ def switch_current(out: Path, run_dir: Path) -> None:
     os.replace(temporary, out / CURRENT)
 
 
-def prune(out: Path, keep: int) -> list[Path]:
+def prune(out: Path, keep: int, erasure_list: str | None = None) -> list[Path]:
     """Delete complete runs beyond the newest `keep` (never the current one) and leftovers of interrupted exports.
+    When `erasure_list` (the digest of the forget list the current run was made with) is given, every other run made
+    with a different list is deleted too: it may hold customers who have asked to be forgotten since.
     Folders that are not export runs are left alone."""
     current = (out / CURRENT).resolve()
     complete, removed = [], []
@@ -182,11 +237,33 @@ def prune(out: Path, keep: int) -> list[Path]:
             removed.append(path)
         elif RUN_NAME.match(path.name) and (path / "export.json").is_file():
             complete.append(path)
-    for old in sorted(complete, key=lambda path: path.name)[:-keep]:
+    ordered = sorted(complete, key=lambda path: path.name)
+    stale = [path for path in ordered if erasure_list is not None and _erasure_list_of(path) != erasure_list]
+    for old in dict.fromkeys([*ordered[:-keep], *stale]):
         if old.resolve() != current:
             shutil.rmtree(old, ignore_errors=True)
             removed.append(old)
     return removed
+
+
+def _erasure_list_of(run_dir: Path) -> str | None:
+    try:
+        return json.loads((run_dir / "export.json").read_text(encoding="utf-8")).get("erasure_list")
+    except (OSError, ValueError):
+        return None
+
+
+def erasure_list_digest(connection: duckdb.DuckDBPyConnection) -> str:
+    """A digest of the forget list (staging.stg_shop__erasure_requests) the warehouse was built with: '' when empty."""
+    exists = connection.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'staging' and table_name = 'stg_shop__erasure_requests'").fetchall()[0][0]
+    if not exists:
+        return ""
+    (digest,) = connection.execute(
+        "select coalesce(sha256(string_agg(customer_id, chr(10) order by customer_id)), '')"
+        " from staging.stg_shop__erasure_requests").fetchall()[0]
+    return digest
 
 
 @contextlib.contextmanager
@@ -205,16 +282,21 @@ def run_name() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
 
 
+def _warn(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
-           formats: tuple[str, ...] = ("parquet", "csv"), log=print) -> Path:
+           formats: tuple[str, ...] = ("parquet", "csv"), log=print, warn=_warn) -> Path:
     """Write every BI-facing mart into a new run folder, switch out/current to it, prune old runs; returns the
-    run folder."""
+    run folder. `warn` gets the one-line warning when customer_key uses the development salt."""
     if keep < 1:
         raise ExportError("--keep must be at least 1 (the current export)")
     marts = bi_facing_marts(manifest_path)
     if not warehouse.is_file():
         raise ExportError(f"{warehouse}: no warehouse; run `make build` first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    salt, development_salt = customer_key_salt()
     with export_lock(out):
         check_current_link(out)
         name = run_name()
@@ -222,7 +304,8 @@ def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
         run_dir = out / RUNS / name
         staging.mkdir(parents=True)
         try:
-            summary = write_run(warehouse, manifest, marts, staging, formats, log)
+            summary = write_run(warehouse, manifest, marts, staging, formats, log, salt=salt,
+                                development_salt=development_salt, warn=warn)
             (staging / "export.json").write_text(
                 json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             os.replace(staging, run_dir)
@@ -236,14 +319,29 @@ def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        removed = prune(out, keep)
+        removed = prune(out, keep, erasure_list=summary.get("erasure_list"))
     log(f"exported {len(marts)} marts to {out / CURRENT} -> {run_dir}"
         + (f" (removed {len(removed)} older export(s))" if removed else ""))
     return run_dir
 
 
+def exported_columns(columns: list[tuple[str, str]], salt: str) -> list[tuple[str, str, str]]:
+    """(exported name, select expression, source column) per column: customer ids hashed, the rest as they are."""
+    exported = []
+    for name, _ in columns:
+        renamed = pseudonymised_name(name)
+        if renamed is None:
+            exported.append((name, _quote(name), name))
+        else:
+            expression = f"sha256({_literal(salt)} || ':' || cast({_quote(name)} as varchar))"
+            exported.append((renamed, f"{expression} as {_quote(renamed)}", name))
+    return exported
+
+
 def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path, formats: tuple[str, ...],
-              log) -> dict:
+              log, *, salt: str | None = None, development_salt: bool | None = None, warn=_warn) -> dict:
+    if salt is None:
+        salt, development_salt = customer_key_salt()
     started = time.perf_counter()
     summary: dict = {
         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -251,17 +349,31 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
         # the dbt run that last wrote the manifest (normally the build just before the export)
         "manifest_invocation_id": manifest.get("metadata", {}).get("invocation_id"),
         "formats": list(formats),
+        # how customer ids were pseudonymised; the salt itself is never written
+        "customer_key": {"hash": KEY_HASH, "salt_variable": SALT_VARIABLE, "development_salt": bool(development_salt),
+                         "replaced_columns": {}},
         "models": {},
     }
+    tagged = direct_identifiers(manifest)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        for fmt in formats:
-            (run_dir / fmt).mkdir()
+        # every mart is checked before any file is written: a refused column stops the whole export
+        plans = []
         for mart in marts:
-            mart_started = time.perf_counter()
             columns = table_columns(connection, mart)
             check_schema(mart, columns, warehouse)
-            order_by = ", ".join(_quote(column) for column, _ in columns)
-            select_sql = f"select * from {mart.relation} order by {order_by}"
+            exported = exported_columns(columns, salt)
+            check_identifiers(mart, [name for name, _, _ in exported], tagged)
+            plans.append((mart, exported))
+        if development_salt and any(name != source for _, exported in plans for name, _, source in exported):
+            warn(f"export_marts: warning: {SALT_VARIABLE} is not set, customer_key uses the development salt "
+                 "(anyone can recompute it); set it before the files leave this machine")
+        for fmt in formats:
+            (run_dir / fmt).mkdir()
+        for mart, exported in plans:
+            mart_started = time.perf_counter()
+            select_list = ", ".join(expression for _, expression, _ in exported)
+            order_by = ", ".join(_quote(name) for name, _, _ in exported)
+            select_sql = f"select * from (select {select_list} from {mart.relation}) order by {order_by}"
             files = {}
             if "parquet" in formats:
                 path = run_dir / "parquet" / f"{mart.name}.parquet"
@@ -272,13 +384,19 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
                 write_csv_with_bom(connection, select_sql, path)
                 files["csv"] = f"csv/{path.name}"
             rows = connection.execute(f"select count(*) from {mart.relation}").fetchall()[0][0]
+            types = connection.execute(f"describe {select_sql}").fetchall()
             summary["models"][mart.name] = {
                 "relation": f"{mart.schema}.{mart.table}",
                 "rows": rows,
-                "columns": [{"name": column, "type": data_type} for column, data_type in columns],
+                "columns": [{"name": column, "type": data_type} for column, data_type, *_ in types],
                 "files": files,
             }
+            replaced = {source: name for name, _, source in exported if name != source}
+            if replaced:
+                summary["customer_key"]["replaced_columns"][mart.name] = replaced
             log(f"  {mart.name:<28} {rows:>12,} rows  {time.perf_counter() - mart_started:6.1f} s")
+        # earlier runs made before a customer asked to be forgotten are deleted once this one is current (prune)
+        summary["erasure_list"] = erasure_list_digest(connection)
         segments = next((mart for mart in marts if mart.name == "customer_segments"), None)
         if segments is not None:
             dates = connection.execute(f"select distinct as_of_date from {segments.relation}").fetchall()

@@ -1,5 +1,13 @@
--- One row per raw table: rows read from the raw file, rows kept by staging and rows rejected. Nothing is dropped
--- silently: raw_rows = staged_rows + rejected_rows for every table (tested).
+-- One row per raw table: rows read from the raw file, rows kept by staging, rows rejected, and rows left out because
+-- their customer asked to be forgotten (reason erasure_request; only counted, never listed: README "Personal data").
+-- Nothing is dropped silently: raw_rows = staged_rows + rejected_rows + erased_rows for every table (tested).
+{%- set erased = {
+    'customers': is_erased_customer('customer_id'),
+    'orders': is_erased_customer('customer_id'),
+    'order_items': is_erased_order('order_id'),
+    'support_tickets': is_erased_customer('customer_id'),
+    'referrals': is_erased_customer('referrer_customer_id') ~ ' or ' ~ is_erased_customer('referred_customer_id'),
+} %}
 {%- set tables = ['customers', 'orders', 'order_items', 'support_tickets', 'referrals'] %}
 
 with
@@ -7,7 +15,10 @@ with
 {% for table_name in tables %}
     raw_{{ table_name }} as (
 
-        select count(*) as row_count from {{ source('shop', table_name) }}
+        select
+            count(*) as row_count,
+            count(*) filter (where {{ erased[table_name] }}) as erased_count
+        from {{ source('shop', table_name) }}
 
     ),
 
@@ -32,6 +43,7 @@ reconciled as (
             raw_{{ table_name }}.row_count as raw_rows,
             staged_{{ table_name }}.row_count as staged_rows,
             rejected_{{ table_name }}.row_count as rejected_rows,
+            raw_{{ table_name }}.erased_count as erased_rows,
             round(rejected_{{ table_name }}.row_count / nullif(raw_{{ table_name }}.row_count, 0), 4) as rejected_share
         from raw_{{ table_name }}
         cross join staged_{{ table_name }}

@@ -1,5 +1,6 @@
 """BI-ready outputs of one sample build: the Parquet and CSV exports (every BI-facing mart, contract schema, atomic
-switch), the dbt docs site with the lineage from the raw files to the mart, and the schedulers' selectors."""
+switch, a pseudonymous customer_key instead of customer_id, no direct identifier), the dbt docs site with the
+lineage from the raw files to the mart, and the schedulers' selectors."""
 
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ EXPECTED_EXPORTS = {
     "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel", "clv_model_params",
 }
 RAW_TABLES = ("customers", "orders", "order_items", "support_tickets", "referrals")
+SALT = "test-salt-1"
+
+
+@pytest.fixture(autouse=True)
+def customer_key_salt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMER_KEY_SALT", SALT)
+
+
+def exported_schema(table_schema: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The warehouse table's columns as exported: customer ids become customer_key, a hex string."""
+    return [("customer_key", "VARCHAR") if column == "customer_id" else (column, data_type)
+            for column, data_type in table_schema]
 
 
 def manifest_of(build: DbtRun):
@@ -31,7 +44,9 @@ def quiet(_line: str) -> None:
 @pytest.fixture(scope="module")
 def first_export(sample_build: DbtRun, tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("exports")
-    run_dir = export_marts.export(sample_build.warehouse, manifest_of(sample_build), out, log=quiet)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CUSTOMER_KEY_SALT", SALT)
+        run_dir = export_marts.export(sample_build.warehouse, manifest_of(sample_build), out, log=quiet)
     return out, run_dir
 
 
@@ -59,22 +74,24 @@ def test_every_bi_facing_mart_is_exported_as_parquet_and_csv_with_its_contract_s
             csv = current / "csv" / f"{name}.csv"
             assert entry["rows"] == table_rows
             parquet_schema = connection.execute(f"describe select * from read_parquet('{parquet}')").fetchall()
-            assert [(column, data_type) for column, data_type, *_ in parquet_schema] == table_schema, name
+            assert [(column, data_type) for column, data_type, *_ in parquet_schema] == exported_schema(table_schema), name
             assert connection.execute(f"select count(*) from read_parquet('{parquet}')").fetchall()[0][0] == table_rows
             if name in contracts:
                 assert [column for column, _ in table_schema] == contracts[name], name
             raw_csv = csv.read_bytes()
             assert raw_csv.startswith(export_marts.UTF8_BOM), f"{csv}: no UTF-8 byte-order mark for Excel"
             header = raw_csv[len(export_marts.UTF8_BOM):].split(b"\n", 1)[0].decode("utf-8")
-            assert header.split(",") == [column for column, _ in table_schema]
+            assert header.split(",") == [column for column, _ in exported_schema(table_schema)]
             assert connection.execute(f"select count(*) from read_csv('{csv}', header = true)").fetchall()[0][0] == table_rows
-        # the Parquet file holds exactly the table's rows (values, not only counts)
+        # the Parquet file holds exactly the table's rows (values, not only counts), the id hashed
         connection.execute(f"attach '{sample_build.warehouse}' as built (read_only)")
+        keyed = (f"select * replace (sha256('{SALT}' || ':' || customer_id) as customer_id) "
+                 "from built.marts.customer_segments")
         difference = connection.execute(
-            f"select count(*) from ((select * from built.marts.customer_segments except all "
+            f"select count(*) from (({keyed} except all "
             f"select * from read_parquet('{current / 'parquet' / 'customer_segments.parquet'}')) union all "
             f"(select * from read_parquet('{current / 'parquet' / 'customer_segments.parquet'}') except all "
-            f"select * from built.marts.customer_segments))"
+            f"{keyed}))"
         ).fetchall()[0][0]
         assert difference == 0
         vietnamese = connection.execute(
@@ -83,6 +100,70 @@ def test_every_bi_facing_mart_is_exported_as_parquet_and_csv_with_its_contract_s
         ).fetchall()[0][0]
         assert vietnamese == sample_build.query(
             "select count(*) from marts.customer_segments where home_province = 'Hà Nội'")[0][0] > 0
+
+
+def test_exported_files_carry_a_salted_customer_key_not_the_customer_id(sample_build, first_export, tmp_path):
+    _, run_dir = first_export
+    summary = json.loads((run_dir / "export.json").read_text(encoding="utf-8"))
+    assert summary["customer_key"]["development_salt"] is False
+    assert SALT not in (run_dir / "export.json").read_text(encoding="utf-8")  # the salt is never written
+    with duckdb.connect() as connection:
+        for name in EXPECTED_EXPORTS:
+            columns = [row[0] for row in connection.execute(
+                f"describe select * from read_parquet('{run_dir / 'parquet' / f'{name}.parquet'}')").fetchall()]
+            assert not [column for column in columns if column.endswith("customer_id")], name
+        segments = run_dir / "parquet" / "customer_segments.parquet"
+        keys = [row[0] for row in connection.execute(f"select customer_key from read_parquet('{segments}')").fetchall()]
+    ids = [row[0] for row in sample_build.query("select customer_id from marts.customer_segments order by 1")]
+    assert sorted(keys) == sorted(export_marts.customer_key(customer_id, SALT) for customer_id in ids)
+    assert summary["customer_key"]["replaced_columns"]["customer_segments"] == {"customer_id": "customer_key"}
+    # the same salt gives the same keys (the next test: the same bytes); another salt gives other keys
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CUSTOMER_KEY_SALT", "another-salt")
+        other = export_marts.export(sample_build.warehouse, manifest_of(sample_build), tmp_path / "other",
+                                    formats=("parquet",), log=quiet)
+    with duckdb.connect() as connection:
+        other_keys = {row[0] for row in connection.execute(
+            f"select customer_key from read_parquet('{other / 'parquet' / 'customer_segments.parquet'}')").fetchall()}
+    assert len(other_keys) == len(keys) and not other_keys & set(keys)
+    assert export_marts.pseudonymised_name("referrer_customer_id") == "referrer_customer_key"
+
+
+def test_without_a_salt_the_development_salt_is_used_with_a_warning(sample_build, tmp_path, monkeypatch):
+    monkeypatch.delenv("CUSTOMER_KEY_SALT")
+    warnings: list[str] = []
+    run_dir = export_marts.export(sample_build.warehouse, manifest_of(sample_build), tmp_path / "out",
+                                  formats=("parquet",), log=quiet, warn=warnings.append)
+    assert len(warnings) == 1 and "CUSTOMER_KEY_SALT is not set" in warnings[0]
+    text = (run_dir / "export.json").read_text(encoding="utf-8")
+    assert json.loads(text)["customer_key"]["development_salt"] is True
+    assert export_marts.DEVELOPMENT_SALT not in text
+
+
+@pytest.mark.parametrize("tag_in", ["column meta", "column config meta"])
+def test_an_export_with_a_direct_identifier_column_is_refused(sample_build, tmp_path, tag_in):
+    """A column tagged `meta: {direct_identifier: true}` anywhere in the manifest (here home_province, on the
+    customers source) must not reach an exported file: the export stops, nothing is written or switched."""
+    manifest = json.loads(manifest_of(sample_build).read_text(encoding="utf-8"))
+    source = manifest["sources"]["source.customer_segmentation.shop.customers"]
+    tag = {"pii": True, "pii_category": "location", "direct_identifier": True}
+    column = {"name": "home_province", "meta": tag} if tag_in == "column meta" else {
+        "name": "home_province", "meta": {}, "config": {"meta": tag}}
+    source["columns"]["home_province"] = column
+    tagged = tmp_path / "manifest.json"
+    tagged.write_text(json.dumps(manifest), encoding="utf-8")
+    out = tmp_path / "out"
+    first = export_marts.export(sample_build.warehouse, manifest_of(sample_build), out, formats=("parquet",), log=quiet)
+    with pytest.raises(export_marts.ExportError, match=r"customer_segments.*direct identifier column\(s\) home_province "
+                       r"\(tagged in source shop.customers\): refused, nothing exported"):
+        export_marts.export(sample_build.warehouse, tagged, out, formats=("parquet",), log=quiet)
+    assert (out / "current").resolve() == first.resolve()
+    assert [path.name for path in (out / "runs").iterdir()] == [first.name]
+    # customer_id tagged as a direct identifier is exported hashed, as customer_key: not refused
+    source["columns"]["customer_id"] = {"name": "customer_id", "meta": tag}
+    del source["columns"]["home_province"]
+    tagged.write_text(json.dumps(manifest), encoding="utf-8")
+    export_marts.export(sample_build.warehouse, tagged, out, formats=("parquet",), log=quiet)
 
 
 def test_the_same_warehouse_exports_the_same_parquet_and_csv_bytes(sample_build, first_export, tmp_path):

@@ -21,6 +21,8 @@ import pytest
 from conftest import PROJECT_DIR
 from dagster import AssetKey, Definitions, build_schedule_context
 
+from scripts import publish
+
 SCHEDULED = datetime(2026, 7, 1, 2, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
@@ -38,6 +40,7 @@ def orchestration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Mo
         patch.setenv("DAGSTER_HOME", str(workdir / "dagster_home"))
         patch.setenv("RAW_DATA_PATH", str(PROJECT_DIR / "data" / "sample"))
         patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+        patch.setenv("CUSTOMER_KEY_SALT", "orchestration-test-salt")
         patch.setenv("SEGMENTS_RETRY_DELAY", "1")  # a wrongly retried failure costs seconds, not minutes
         for name in ("SEGMENTS_SCHEDULE", "SEGMENTS_TIMEZONE", "SEGMENTS_SCHEDULE_RUNNING", "SEGMENTS_HISTORY_START",
                      "SEGMENTS_DBT_VARS"):
@@ -114,10 +117,13 @@ def test_daily_job_materialises_every_model_and_passes_every_check(orchestration
     ((customers, as_of),) = _query(warehouse, "select count(*), max(as_of_date) from marts.customer_segments")
     assert customers > 0 and as_of == date(2026, 6, 30)
     assert _query(warehouse, "select distinct as_of_date from marts.customer_segment_history") == [(date(2026, 6, 30),)]
-    # the run published the exports, as `make build` does
+    # the run went through the publish step of `make build`: the build copy replaced the warehouse, the exports
+    # were published, with customer_key instead of customer_id
+    assert not publish.building_path(warehouse).exists() and not publish.failed_path(warehouse).exists()
     exported = warehouse.parent / "exports" / "current" / "parquet" / "customer_segments.parquet"
     assert _query(warehouse, f"select count(*) from read_parquet('{exported}')") == _query(
         warehouse, "select count(*) from marts.customer_segments")
+    assert _query(warehouse, f"describe select * from read_parquet('{exported}')")[0][0] == "customer_key"
 
 
 def test_history_backfill_records_past_dates_and_leaves_the_mart(orchestration, daily_run) -> None:
@@ -161,13 +167,18 @@ def test_a_failing_data_test_fails_the_run_without_retries(orchestration, daily_
     one model is selected (as when one asset is materialised from the UI), which keeps the build short."""
     definitions, _ = orchestration
     job = definitions.defs.resolve_job_def("daily_customer_segments")
+    # the customers' base model and what it reads first (the erasure list, when the project has one)
+    selected = [key for key in (AssetKey(["staging", "stg_shop__erasure_requests"]),
+                                AssetKey(["staging", "base_shop__customers"]))
+                if key in definitions.customer_segmentation_dbt_assets.keys]
+    failing = tmp_path / "failing.duckdb"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DUCKDB_PATH", str(tmp_path / "failing.duckdb"))  # the shared warehouse stays as built
+        patch.setenv("DUCKDB_PATH", str(failing))  # the shared warehouse stays as built
         run_config = {"ops": {"customer_segmentation_dbt_assets": {"config": {
             "as_of_date": "2026-06-30", "vars": "{max_rejected_share: 0.0001}",
         }}}}
         result = job.execute_in_process(
-            run_config=run_config, asset_selection=[AssetKey(["staging", "base_shop__customers"])], raise_on_error=False
+            run_config=run_config, asset_selection=selected, raise_on_error=False
         )
     assert not result.success
     assert [event for event in result.all_events if event.event_type_value == "STEP_UP_FOR_RETRY"] == []
@@ -175,6 +186,8 @@ def test_a_failing_data_test_fails_the_run_without_retries(orchestration, daily_
     assert "tests failed (not retried" in failure.step_failure_data.error.message
     failed_checks = {e.asset_check_key.name for e in result.get_asset_check_evaluations() if not e.passed}
     assert any(name.startswith("rejected_share_within_limit") for name in failed_checks), failed_checks
-    assert {event.asset_key for event in result.get_asset_materialization_events()} == {
-        AssetKey(["staging", "base_shop__customers"])  # built, then its test failed
-    }
+    # built (in the build copy), then the test of base_shop__customers failed
+    assert {event.asset_key for event in result.get_asset_materialization_events()} == set(selected)
+    # nothing was published: there was no warehouse, there still is none; the failed copy is kept aside
+    assert not failing.exists() and publish.failed_path(failing).is_file()
+    assert not publish.building_path(failing).exists()

@@ -19,6 +19,7 @@ with
 source as (
 
     select * from {{ source('shop', 'customers') }}
+    where not {{ is_erased_customer('customer_id') }}
 
 ),
 

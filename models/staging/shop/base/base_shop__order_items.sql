@@ -11,7 +11,10 @@
     incremental_strategy='delete+insert',
     unique_key='order_key',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where order_key = ''{% endif %}",
+    pre_hook=[
+        "{% if is_incremental() %}delete from {{ this }} where order_key = ''{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where {{ is_erased_order('order_id') }}{% endif %}",
+    ],
 ) }}
 {%- set checks = [
     {'when': 'order_id is null', 'reason': 'missing_id', 'column': 'order_id', 'value': 'order_id'},
@@ -29,6 +32,7 @@ with
 source as (
 
     select * from {{ source('shop', 'order_items') }}
+    where not {{ is_erased_order('order_id') }}
 
 ),
 

@@ -14,7 +14,10 @@
     incremental_strategy='delete+insert',
     unique_key='order_key',
     on_schema_change='fail',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where order_key = ''{% endif %}",
+    pre_hook=[
+        "{% if is_incremental() %}delete from {{ this }} where order_key = ''{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where {{ is_erased_customer('customer_id') }}{% endif %}",
+    ],
 ) }}
 {%- set amount_columns = ['gross_amount', 'discount_amount', 'refunded_amount'] %}
 {%- set checks = [
@@ -31,6 +34,7 @@
     {'when': 'gross_amount < 0', 'reason': 'negative_amount', 'column': 'gross_amount', 'value': 'gross_amount_text'},
     {'when': 'discount_amount < 0', 'reason': 'negative_amount', 'column': 'discount_amount', 'value': 'discount_amount_text'},
     {'when': 'refunded_amount < 0', 'reason': 'negative_amount', 'column': 'refunded_amount', 'value': 'refunded_amount_text'},
+    {'when': 'gross_amount > ' ~ var('max_order_amount'), 'reason': 'amount_out_of_range', 'column': 'gross_amount', 'value': 'gross_amount_text'},
     {'when': 'discount_amount > gross_amount', 'reason': 'discount_exceeds_gross', 'column': 'discount_amount', 'value': 'discount_amount_text'},
     {'when': "ordered_at < cast('" ~ var('earliest_valid_date') ~ "' as date)", 'reason': 'date_before_earliest_valid', 'column': 'ordered_at', 'value': 'ordered_at_text'},
     {'when': 'cast(ordered_at as date) > ' ~ build_date(), 'reason': 'date_in_future', 'column': 'ordered_at', 'value': 'ordered_at_text'},
@@ -45,6 +49,7 @@ with
 source as (
 
     select * from {{ source('shop', 'orders') }}
+    where not {{ is_erased_customer('customer_id') }}
 
 ),
 

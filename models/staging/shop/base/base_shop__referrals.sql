@@ -15,6 +15,9 @@ with
 source as (
 
     select * from {{ source('shop', 'referrals') }}
+    where
+        not {{ is_erased_customer('referrer_customer_id') }}
+        and not {{ is_erased_customer('referred_customer_id') }}
 
 ),
 

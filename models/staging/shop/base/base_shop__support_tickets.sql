@@ -16,6 +16,7 @@ with
 source as (
 
     select * from {{ source('shop', 'support_tickets') }}
+    where not {{ is_erased_customer('customer_id') }}
 
 ),
 

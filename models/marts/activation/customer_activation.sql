@@ -1,0 +1,40 @@
+-- RESTRICTED. The one model that joins a customer's segment and care action with the contact details needed to act
+-- on it (name, email, phone): for the CRM, Zalo OA or email tool that sends the care action, not for BI. Only
+-- customers with marketing_consent = yes are here (no or empty consent: left out). It lives in the `restricted`
+-- schema, is not bi_facing and is never exported to the BI folder (README "Personal data").
+with
+
+segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+activation as (
+
+    select
+        segments.customer_id,
+        customers.full_name,
+        customers.email,
+        customers.phone,
+        segments.lifecycle_segment,
+        segments.recommended_action,
+        segments.recommended_action_vi,
+        segments.recommended_channel,
+        segments.care_reason,
+        segments.care_priority,
+        segments.as_of_date
+    from segments
+    inner join customers
+        on segments.customer_id = customers.customer_id
+    where customers.has_marketing_consent
+
+)
+
+select * from activation

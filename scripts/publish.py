@@ -1,0 +1,447 @@
+"""Build on a copy of the published warehouse and publish it only when every error-severity test passed.
+
+    python -m scripts.publish [--vars YAML] [--full-refresh] [--select ...] [other dbt build args]
+                              [--no-export | --export] [--no-wait]
+
+The one publish step of `make build`, `make backfill` (scripts/backfill.py) and the Dagster jobs
+(orchestration/definitions.py). In order:
+
+1. take the warehouse's writer lock (`<warehouse>.publish.lock`; a second publisher waits for it);
+2. run the raw pre-flight (scripts/preflight.py, when present): a folder that cannot be built stops here, with one
+   line, and a folder with repairable values is repaired into a work folder that dbt reads instead;
+3. copy the published warehouse (DUCKDB_PATH, default warehouse/customer_segmentation.duckdb) to
+   `<name>.building.duckdb` next to it, so incremental state and the segment history carry over (no published file:
+   a fresh build); DuckDB spills to `<name>.building.duckdb.tmp`, not next to the published file;
+4. `dbt build` with the given arguments against the copy (DUCKDB_PATH = the copy);
+5. only when dbt exited 0: checkpoint and close the copy (no write-ahead log left), replace the published file with
+   it in one rename (os.replace), then export the BI-facing marts (scripts/export_marts.py: a new run folder, then
+   `exports/current` switched by a rename). When dbt failed, the published warehouse and the exports are left as
+   they were and the copy is kept as `<name>.failed.duckdb` (the last failed build only) for inspection.
+
+Readers that hold the published file open keep reading the state they opened (the old file stays on disk until
+they close it); new connections see the new state. See docs/publish.md.
+Exit status: 0 published; dbt's status when dbt failed; 2 for a problem reported in one line (lock, pre-flight,
+copy, export).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+try:  # POSIX advisory locks; on Windows only DuckDB's own file lock keeps two writers apart
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
+DEFAULT_RAW_DATA_PATH = "data/sample"
+DBT = Path(sys.executable).with_name("dbt")
+# dbt build flags that build only part of the project: the published warehouse is replaced, the exports are not
+SUBSET_FLAGS = ("--select", "-s", "--exclude", "--selector", "--models", "-m", "--resource-type")
+
+Log = Callable[[str], None]
+
+
+class PublishError(Exception):
+    """A problem the operator can fix; printed as one line."""
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def project_path(value: str | os.PathLike) -> Path:
+    """A path as dbt resolves it: relative paths are relative to the project folder."""
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def published_warehouse() -> Path:
+    """DUCKDB_PATH (relative to the project folder), else warehouse/customer_segmentation.duckdb."""
+    return project_path(os.environ.get("DUCKDB_PATH") or DEFAULT_WAREHOUSE)
+
+
+def export_folder() -> Path:
+    return project_path(os.environ.get("EXPORT_PATH") or "exports")
+
+
+def _stem(published: Path) -> str:
+    return published.name.removesuffix(".duckdb")
+
+
+def building_path(published: Path) -> Path:
+    return published.with_name(f"{_stem(published)}.building.duckdb")
+
+
+def failed_path(published: Path) -> Path:
+    return published.with_name(f"{_stem(published)}.failed.duckdb")
+
+
+def preflight_root(published: Path) -> Path:
+    """The pre-flight's work folders: one sub-folder per build, named after it; `published` names the one the
+    published warehouse's raw views read."""
+    return published.with_name(f"{_stem(published)}.preflight")
+
+
+def lock_path(published: Path) -> Path:
+    return published.with_name(published.name + ".publish.lock")
+
+
+def wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+@contextlib.contextmanager
+def writer_lock(published: Path, on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Path]:
+    """Hold the warehouse's writer lock (`<warehouse>.publish.lock`) for the block. Every publisher takes it (make
+    build, make backfill, the Dagster ops), so builds of one warehouse take turns; `on_wait()` is called before
+    waiting, and with wait=False a held lock raises PublishError instead."""
+    path = lock_path(published)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not wait:
+                    raise PublishError(f"{published}: another build is publishing this warehouse "
+                                       f"(lock {path}); try again when it ends") from None
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield published
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def checkpoint(path: Path) -> None:
+    """Open the DuckDB file read-write, checkpoint and close it: everything in the file, no .wal beside it."""
+    try:
+        with duckdb.connect(str(path)) as connection:
+            connection.execute("checkpoint")
+    except duckdb.Error as error:
+        raise PublishError(f"{path}: cannot be checkpointed ({str(error).splitlines()[0]})") from error
+    if wal(path).exists():
+        raise PublishError(f"{path}: a write-ahead log ({wal(path).name}) is left after the checkpoint")
+
+
+@dataclass
+class Preflight:
+    raw_path: Path
+    repairs: list[dict] = field(default_factory=list)
+    checked: bool = False  # False: scripts/preflight.py is not installed, the raw folder is read as it is
+
+
+def run_preflight(raw: Path, work: Path) -> Preflight:
+    """scripts/preflight.py's prepare_raw(raw, work), when the module exists; its PreflightError becomes a
+    PublishError (one line). Without the module the raw folder is used as it is."""
+    try:
+        preflight = importlib.import_module("scripts.preflight")
+    except ModuleNotFoundError as error:
+        if error.name == "scripts.preflight":
+            return Preflight(raw_path=raw)
+        raise
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        result = preflight.prepare_raw(raw, work)
+    except preflight.PreflightError as error:
+        raise PublishError(f"raw pre-flight: {error}; the published warehouse was left as it was") from None
+    return Preflight(raw_path=Path(result.raw_path), repairs=list(result.repairs), checked=True)
+
+
+def raw_folder(dbt_vars: dict[str, Any]) -> Path:
+    """The raw folder dbt would read: the var raw_data_path, else RAW_DATA_PATH, else data/sample."""
+    return project_path(str(dbt_vars.get("raw_data_path") or os.environ.get("RAW_DATA_PATH") or DEFAULT_RAW_DATA_PATH))
+
+
+@dataclass
+class Build:
+    """A build in progress on a copy of the published warehouse (see build_copy)."""
+
+    published: Path
+    copy: Path
+    failed: Path
+    raw_path: Path
+    repairs: list[dict]
+    log: Log
+    work: Path | None = None  # the pre-flight's work folder of this build
+    state: str = "building"  # then "published" or "failed"
+
+    @property
+    def temp_directory(self) -> Path:
+        return self.copy.with_name(self.copy.name + ".tmp")
+
+    def environment(self) -> dict[str, str]:
+        """The environment variables that point dbt at the copy (profiles.yml reads them)."""
+        env = {"DUCKDB_PATH": str(self.copy)}
+        if not os.environ.get("DUCKDB_TEMP_DIRECTORY"):
+            env["DUCKDB_TEMP_DIRECTORY"] = str(self.temp_directory)
+        return env
+
+    def publish(self, manifest: Path | None = None, export_out: Path | None = None) -> Path | None:
+        """Checkpoint the copy, replace the published warehouse with it (one rename), then export the BI-facing
+        marts to export_out (None: no export). Returns the export's run folder."""
+        if self.state != "building":
+            raise PublishError(f"{self.published}: this build was already {self.state}")
+        started = time.perf_counter()
+        if not self.copy.is_file():
+            raise PublishError(f"{self.copy}: dbt left no warehouse to publish")
+        checkpoint(self.copy)
+        try:
+            os.replace(self.copy, self.published)
+        except OSError as error:  # Windows: the published file is open in another program
+            raise PublishError(f"{self.published}: cannot be replaced ({error.strerror or error}); close the "
+                               "programs that hold it open and build again") from None
+        _fsync_folder(self.published.parent)
+        self.state = "published"
+        _remove(self.temp_directory)
+        self._prune_work(published=True)
+        self.log(f"publish: published {self.published} ({_size(self.published)}) in "
+                 f"{time.perf_counter() - started:.1f} s")
+        if export_out is None:
+            return None
+        from scripts import export_marts
+
+        started = time.perf_counter()
+        try:
+            run_dir = export_marts.export(self.published, manifest or export_marts.default_manifest(), export_out,
+                                          log=self.log, warn=self.log)
+        except export_marts.ExportError as error:
+            raise PublishError(f"the warehouse was published, the exports were not refreshed: {error}") from error
+        self.log(f"publish: exports refreshed in {time.perf_counter() - started:.1f} s")
+        return run_dir
+
+    def fail(self, reason: str = "dbt build failed") -> None:
+        """Keep the copy as <name>.failed.duckdb (replacing the previous failed one); the published warehouse and
+        the exports are not touched."""
+        if self.state != "building":
+            return
+        self.state = "failed"
+        for old in (self.failed, wal(self.failed)):
+            _remove(old)
+        kept = ""
+        if self.copy.exists():
+            os.replace(self.copy, self.failed)
+            if wal(self.copy).exists():
+                os.replace(wal(self.copy), wal(self.failed))
+            kept = f"; the failed build is kept in {self.failed}"
+        _remove(self.temp_directory)
+        self._prune_work(published=False)
+        self.log(f"publish: {reason}: the published warehouse {self.published} was left as it was{kept}")
+
+    def _prune_work(self, published: bool) -> None:
+        """Keep the pre-flight folders of the published warehouse and of this build (for the failed copy's raw
+        views); the raw views of the published warehouse never read a folder that a later build rewrote."""
+        if self.work is None:
+            return
+        root = self.work.parent
+        pointer = root / "published"
+        if published:
+            pointer.write_text(self.work.name + "\n", encoding="utf-8")
+        keep = {self.work.name, "published"}
+        if pointer.is_file():
+            keep.add(pointer.read_text(encoding="utf-8").strip())
+        for folder in root.iterdir():
+            if folder.name not in keep:
+                _remove(folder)
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+@contextlib.contextmanager
+def build_copy(published: Path | None = None, *, raw: Path | None = None, log: Log = _print,
+               on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Build]:
+    """Lock, pre-flight `raw` (when given), copy the published warehouse, and yield the Build. The caller runs dbt
+    against build.copy (build.environment()) and calls build.publish() after a passing build or build.fail() after
+    a failing one; leaving the block otherwise (an exception) counts as a failure."""
+    published = published or published_warehouse()
+    published.parent.mkdir(parents=True, exist_ok=True)
+    copy = building_path(published)
+
+    def waiting() -> None:
+        log(f"publish: waiting for another build to release {lock_path(published)}")
+        if on_wait is not None:
+            on_wait()
+
+    started = time.perf_counter()
+    with writer_lock(published, on_wait=waiting, wait=wait):
+        log(f"publish: lock {lock_path(published).name} taken in {time.perf_counter() - started:.1f} s")
+        preflight = Preflight(raw_path=raw) if raw is not None else None
+        work = None
+        if raw is not None:
+            step = time.perf_counter()
+            work = preflight_root(published) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            try:
+                preflight = run_preflight(raw, work)
+            except PublishError:
+                _remove(work)
+                raise
+            if preflight.checked:
+                repaired = f", {len(preflight.repairs)} repair(s)" if preflight.repairs else ""
+                log(f"publish: raw pre-flight of {raw} passed in {time.perf_counter() - step:.1f} s{repaired}"
+                    + (f"; dbt reads {preflight.raw_path}" if preflight.raw_path != raw else ""))
+                for repair in preflight.repairs[:20]:
+                    if {"file", "repair"} <= set(repair):
+                        log(f"publish:   repaired {repair['file']}: {repair['repair']} ({repair.get('lines', '?')} lines)")
+                    else:
+                        log(f"publish:   repaired {json.dumps(repair, ensure_ascii=False, default=str)}")
+                if len(preflight.repairs) > 20:
+                    log(f"publish:   ... and {len(preflight.repairs) - 20} more repairs")
+            else:
+                log(f"publish: no raw pre-flight (scripts/preflight.py not installed); dbt reads {raw} as it is")
+        step = time.perf_counter()
+        for leftover in (copy, wal(copy), copy.with_name(copy.name + ".tmp")):  # a build killed half-way
+            _remove(leftover)
+        if wal(published).exists():  # an interrupted writer outside the publish step: fold its log in first
+            checkpoint(published)
+        if published.is_file():
+            try:
+                shutil.copyfile(published, copy)
+            except OSError as error:
+                _remove(copy)
+                raise PublishError(f"{published}: cannot be copied to {copy.name} ({error.strerror or error}); "
+                                   "the published warehouse was left as it was") from None
+            log(f"publish: copied {published.name} ({_size(published)}) to {copy.name} in "
+                f"{time.perf_counter() - step:.1f} s")
+        else:
+            log(f"publish: no published warehouse at {published}: a fresh build into {copy.name}")
+        build = Build(published=published, copy=copy, failed=failed_path(published),
+                      raw_path=preflight.raw_path if preflight else Path(), repairs=preflight.repairs if preflight
+                      else [], log=log, work=work if work is not None and work.exists() else None)
+        try:
+            yield build
+        except BaseException as error:
+            # a SystemExit carries its own one-line message, printed by the caller
+            reason = str(error).splitlines()[0] if str(error) and not isinstance(error, SystemExit) else ""
+            build.fail(f"build stopped ({reason})" if reason else "build stopped")
+            raise
+        else:
+            if build.state == "building":
+                build.fail("build not published")
+
+
+@contextlib.contextmanager
+def pointed_at(build: Build) -> Iterator[None]:
+    """os.environ points profiles.yml at the build copy for the block (for dbt run in this process, or started by
+    a library that copies os.environ, as dagster-dbt does), and is put back after."""
+    variables = build.environment()
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _dbt_vars(text: str | None) -> dict[str, Any]:
+    try:
+        parsed = yaml.safe_load(text) if text and text.strip() else {}
+    except yaml.YAMLError as error:
+        raise PublishError(f"--vars: not YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(parsed, dict):
+        raise PublishError("--vars: a mapping of dbt vars, e.g. '{raw_data_path: data/mine}'")
+    return parsed
+
+
+def _target_path(dbt_args: list[str]) -> Path:
+    for index, arg in enumerate(dbt_args):
+        if arg == "--target-path" and index + 1 < len(dbt_args):
+            return project_path(dbt_args[index + 1])
+        if arg.startswith("--target-path="):
+            return project_path(arg.split("=", 1)[1])
+    return project_path(os.environ.get("DBT_TARGET_PATH") or "target")
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="python -m scripts.publish", description=__doc__.split("\n\n")[0],
+                                     allow_abbrev=False)
+    parser.add_argument("--vars", default=None, help="dbt vars (YAML or JSON mapping), as `dbt build --vars`")
+    exports = parser.add_mutually_exclusive_group()
+    exports.add_argument("--no-export", action="store_true", help="publish the warehouse without refreshing exports")
+    exports.add_argument("--export", action="store_true", help="refresh the exports after a selection too (e.g. "
+                         "--selector nightly, which builds every model)")
+    parser.add_argument("--no-wait", action="store_true", help="stop instead of waiting when another build holds "
+                        "the lock")
+    return parser.parse_known_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, dbt_args = parse_args(argv)
+    started = time.perf_counter()
+    try:
+        dbt_vars = _dbt_vars(args.vars)
+        with build_copy(raw=raw_folder(dbt_vars), wait=not args.no_wait) as build:
+            if build.raw_path != raw_folder(dbt_vars):
+                dbt_vars["raw_data_path"] = str(build.raw_path)
+            command = [str(DBT) if DBT.exists() else "dbt", "build", *dbt_args]
+            if dbt_vars:
+                command += ["--vars", json.dumps(dbt_vars, default=str)]
+            _print(f"publish: dbt build into {build.copy.name} ...")
+            step = time.perf_counter()
+            returncode = subprocess.run(command, cwd=PROJECT_DIR, env={**os.environ, **build.environment()},
+                                        check=False).returncode
+            if returncode != 0:
+                build.fail(f"dbt build failed (exit {returncode}) after {time.perf_counter() - step:.0f} s")
+                return returncode
+            _print(f"publish: dbt build passed in {time.perf_counter() - step:.0f} s")
+            subset = any(arg.split("=", 1)[0] in SUBSET_FLAGS for arg in dbt_args) and not args.export
+            if subset:
+                _print("publish: a selection of the project was built: the exports are not refreshed (make export)")
+            build.publish(_target_path(dbt_args) / "manifest.json",
+                          None if args.no_export or subset else export_folder())
+    except (PublishError, OSError) as error:
+        print(f"publish: {error}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        print("publish: interrupted; the published warehouse was left as it was", file=sys.stderr, flush=True)
+        return 130
+    _print(f"publish: done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""The publish step (scripts/publish.py, docs/publish.md): a build works on a copy of the published warehouse, and
+the copy replaces the published file (one rename), and the exports are switched, only when every error-severity test
+passed. Readers of the published file never see a partial state.
+
+One test runs three real builds of the `good` fixture through `python -m scripts.publish` (a passing one, a failing
+one, a passing one at another as-of date) while a read-only connection stays open in this process and a second
+process keeps opening new read-only connections; the other tests drive the step's pieces without dbt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import FIXTURES, PROJECT_DIR
+
+from scripts import publish
+
+MART = "marts.customer_segments"
+# one number per state of the mart: every column, segmented_at included (it changes with every build)
+CHECKSUM_SQL = f"select count(*), coalesce(sum(hash(mart::varchar)), 0)::varchar from {MART} as mart"
+READ_ONCE = """
+import sys, duckdb
+with duckdb.connect(sys.argv[1], read_only=True) as connection:
+    print("\\t".join(str(value) for value in connection.sql(sys.argv[2]).fetchall()[0]))
+"""
+POLLER = """
+import sys, time, duckdb, pathlib
+path, out, stop, sql = sys.argv[1:5]
+with open(out, "w") as log:
+    while not pathlib.Path(stop).exists():
+        try:
+            with duckdb.connect(path, read_only=True) as connection:
+                count, checksum = connection.sql(sql).fetchall()[0]
+            log.write(f"{time.time()}\\t{count}\\t{checksum}\\n")
+        except Exception as error:
+            log.write(f"{time.time()}\\terror\\t{str(error).splitlines()[0]}\\n")
+        log.flush()
+        time.sleep(0.1)
+"""
+
+
+def fresh_state(warehouse: Path) -> tuple[str, str]:
+    """The mart as a new connection in a new process sees it (DuckDB caches open databases per process: in this
+    process, a new connection to a path that is still open elsewhere would reuse the old file)."""
+    completed = subprocess.run(
+        [sys.executable, "-c", READ_ONCE, str(warehouse), CHECKSUM_SQL],
+        capture_output=True, text=True, check=True, timeout=60,
+    )
+    count, checksum = completed.stdout.strip().split("\t")
+    return count, checksum
+
+
+def run_publish(env: dict[str, str], **dbt_vars: object) -> subprocess.CompletedProcess:
+    all_vars = {"raw_data_path": str(FIXTURES / "good"), **dbt_vars}
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.publish", "--vars", json.dumps(all_vars)],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+
+
+def test_readers_see_the_old_mart_or_the_new_one_never_a_partial_state(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse" / "segments.duckdb"
+    exports = tmp_path / "exports"
+    env = {
+        **os.environ,
+        "DUCKDB_PATH": str(warehouse),
+        "EXPORT_PATH": str(exports),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DBT_USE_COLORS": "False",
+        "CUSTOMER_KEY_SALT": "test-salt",
+    }
+    env.setdefault("DUCKDB_MEMORY_LIMIT", "2GB")
+    env.pop("RAW_DATA_PATH", None)
+
+    # 1. a passing build publishes the first warehouse and export (the fixture rejects 37.5% of customers)
+    first = run_publish(env, max_rejected_share=0.5, as_of_date="2024-12-31")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "publish: no published warehouse" in first.stdout and "publish: published" in first.stdout
+    assert not publish.building_path(warehouse).exists() and not publish.wal(warehouse).exists()
+    old_state = fresh_state(warehouse)
+    current = exports / "current"
+    old_export = (os.readlink(current), (current / "export.json").read_bytes(), sorted(os.listdir(exports / "runs")))
+
+    held = duckdb.connect(str(warehouse), read_only=True)  # a BI tool that stays connected through both builds
+    stop = tmp_path / "stop-polling"
+    observations = tmp_path / "observations.tsv"
+    poller = subprocess.Popen([sys.executable, "-c", POLLER, str(warehouse), str(observations), str(stop),
+                               CHECKSUM_SQL])
+    try:
+        old_rows = held.sql(f"select * from {MART} order by customer_id").fetchall()
+        assert len(old_rows) == int(old_state[0]) > 0
+
+        # 2. a failing build (the default max_rejected_share of 5%: an error-severity test fails)
+        failing_started = time.time()
+        failing = run_publish(env, as_of_date="2024-12-31")
+        failing_ended = time.time()
+        assert failing.returncode != 0
+        assert "rejected_share_within_limit" in failing.stdout
+        left = [line for line in failing.stdout.splitlines() if "was left as it was" in line]
+        assert len(left) == 1 and str(warehouse) in left[0], failing.stdout[-2000:]
+        assert "Traceback" not in failing.stdout + failing.stderr
+        assert publish.failed_path(warehouse).is_file() and not publish.building_path(warehouse).exists()
+        assert held.sql(f"select * from {MART} order by customer_id").fetchall() == old_rows
+        assert fresh_state(warehouse) == old_state
+        assert (os.readlink(current), (current / "export.json").read_bytes(),
+                sorted(os.listdir(exports / "runs"))) == old_export
+
+        # 3. a passing build at an earlier as-of date replaces the warehouse and the export
+        passing_started = time.time()
+        passing = run_publish(env, max_rejected_share=0.5, as_of_date="2024-11-30")
+        passing_ended = time.time()
+        assert passing.returncode == 0, passing.stdout[-3000:] + passing.stderr[-3000:]
+        new_state = fresh_state(warehouse)
+        assert new_state != old_state
+        # the connection opened before still reads the old file, whole and consistent
+        assert held.sql(f"select * from {MART} order by customer_id").fetchall() == old_rows
+        assert held.sql(f"select distinct as_of_date::varchar from {MART}").fetchall() == [("2024-12-31",)]
+        assert os.readlink(current) != old_export[0]
+        exported = current / "parquet" / "customer_segments.parquet"
+        with duckdb.connect() as files:
+            assert files.sql(f"select distinct as_of_date::varchar from read_parquet('{exported}')").fetchall() == [
+                ("2024-11-30",)]
+        # only the last failed build is kept, and the successful one removed nothing else
+        assert publish.failed_path(warehouse).is_file() and not publish.building_path(warehouse).exists()
+        assert not publish.wal(warehouse).exists()
+    finally:
+        stop.touch()
+        poller.wait(timeout=60)
+        held.close()
+
+    seen = [line.split("\t") for line in observations.read_text().splitlines()]
+    errors = [line for line in seen if line[1] == "error"]
+    assert errors == []
+    states = [(float(at), (count, checksum)) for at, count, checksum in seen]
+    assert {state for _, state in states} <= {old_state, new_state}
+    during_failing = [state for at, state in states if failing_started <= at <= failing_ended]
+    during_passing = [state for at, state in states if passing_started <= at <= passing_ended]
+    assert during_failing and set(during_failing) == {old_state}
+    assert during_passing and during_passing[0] == old_state
+    # once the new file is seen, never the old one again
+    switched = [index for index, (_, state) in enumerate(states) if state == new_state]
+    assert switched and all(state == new_state for _, state in states[switched[0]:])
+
+
+# --- the pieces, without dbt ------------------------------------------------------------------------------------
+
+
+def write_mart(path: Path, value: int) -> None:
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema if not exists marts")
+        connection.execute(f"create or replace table {MART} as select {value} as customer_id")
+
+
+def read_mart(path: Path) -> int:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.sql(f"select customer_id from {MART}").fetchall()[0][0]
+
+
+def test_a_build_is_published_by_one_rename_and_a_failed_one_is_kept_aside(tmp_path: Path) -> None:
+    published = tmp_path / "wh.duckdb"
+    lines: list[str] = []
+    with publish.build_copy(published, log=lines.append) as build:  # no published file: a fresh build
+        assert not build.copy.exists()
+        write_mart(build.copy, 1)
+        build.publish()
+    assert read_mart(published) == 1 and not build.copy.exists() and not publish.wal(published).exists()
+    with publish.build_copy(published, log=lines.append) as build:  # the copy starts from the published state
+        assert read_mart(build.copy) == 1
+        write_mart(build.copy, 2)
+        build.fail("dbt build failed (exit 1)")
+    assert read_mart(published) == 1 and read_mart(publish.failed_path(published)) == 2
+    assert lines[-1] == (f"publish: dbt build failed (exit 1): the published warehouse {published} was left as it "
+                         f"was; the failed build is kept in {publish.failed_path(published)}")
+    with pytest.raises(RuntimeError, match="boom"), publish.build_copy(published, log=lines.append) as build:
+        write_mart(build.copy, 3)
+        raise RuntimeError("boom")
+    assert read_mart(published) == 1 and read_mart(publish.failed_path(published)) == 3  # only the last one kept
+    assert "build stopped (boom)" in lines[-1]
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [published.name, publish.failed_path(published).name, publish.lock_path(published).name])
+    # a build that is neither published nor failed is not published
+    with publish.build_copy(published, log=lines.append) as build:
+        write_mart(build.copy, 4)
+    assert read_mart(published) == 1 and "build not published" in lines[-1]
+
+
+def test_one_publisher_at_a_time(tmp_path: Path) -> None:
+    published = tmp_path / "wh.duckdb"
+    with (publish.writer_lock(published), pytest.raises(publish.PublishError, match="another build is publishing"),
+          publish.build_copy(published, log=lambda _: None, wait=False)):
+        pass
+    assert not published.exists()
+
+
+def test_the_raw_preflight_is_used_when_it_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    published = tmp_path / "wh.duckdb"
+    write_mart(published, 1)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    # without scripts/preflight.py the raw folder is read as it is
+    monkeypatch.setitem(sys.modules, "scripts.preflight", None)
+    with publish.build_copy(published, raw=raw, log=lambda _: None) as build:
+        assert build.raw_path == raw
+    # with it: dbt reads the folder it returns, and its error stops the build before the copy, in one line
+    fake = types.ModuleType("scripts.preflight")
+
+    class PreflightError(Exception):
+        pass
+
+    def prepare_raw(raw: Path, work: Path) -> types.SimpleNamespace:
+        if (raw / "customers.csv").exists():
+            raise PreflightError("customers.csv: column 'customer_id' is missing")
+        return types.SimpleNamespace(raw_path=work / "repaired", repairs=[{"file": "orders.csv", "repaired": 2}])
+
+    fake.PreflightError, fake.prepare_raw = PreflightError, prepare_raw
+    monkeypatch.setitem(sys.modules, "scripts.preflight", fake)
+    lines: list[str] = []
+    with publish.build_copy(published, raw=raw, log=lines.append) as build:
+        assert build.raw_path.name == "repaired" and build.raw_path.parent.parent == publish.preflight_root(published)
+        assert build.repairs == [{"file": "orders.csv", "repaired": 2}]
+    assert any("1 repair(s)" in line for line in lines)
+    (raw / "customers.csv").write_text("id\n")
+    with pytest.raises(publish.PublishError) as stopped, publish.build_copy(published, raw=raw, log=lambda _: None):
+        pytest.fail("the build must not start")
+    assert str(stopped.value) == ("raw pre-flight: customers.csv: column 'customer_id' is missing; the published "
+                                  "warehouse was left as it was")
+    assert not publish.building_path(published).exists() and read_mart(published) == 1
+    # one work folder per build: a published build's folder stays until another build is published
+    with publish.build_copy(published, raw=tmp_path / "other_raw", log=lambda _: None) as build:
+        build.publish()
+    first = build.work
+    with publish.build_copy(published, raw=tmp_path / "other_raw", log=lambda _: None) as build:
+        build.fail()
+    assert first.is_dir() and build.work.is_dir()
+    with publish.build_copy(published, raw=tmp_path / "other_raw", log=lambda _: None) as build:
+        build.publish()
+    assert sorted(path.name for path in publish.preflight_root(published).iterdir()) == [build.work.name, "published"]
+
+
+def test_the_command_line_stops_with_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "DUCKDB_PATH": str(tmp_path / "wh.duckdb")}
+    completed = subprocess.run(
+        [sys.executable, "-m", "scripts.publish", "--vars", "[not, a, mapping]"],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr == "publish: --vars: a mapping of dbt vars, e.g. '{raw_data_path: data/mine}'\n"
+    assert not (tmp_path / "wh.duckdb").exists()
