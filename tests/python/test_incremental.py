@@ -227,8 +227,11 @@ def test_incremental_equals_full_refresh(nightly: dict) -> None:
     assert _rows(incremental, rejected_sql) == _rows(full, rejected_sql)
     reconciliation_sql = "select * from audit.raw_row_reconciliation"
     assert _rows(incremental, reconciliation_sql) == _rows(full, reconciliation_sql)
-    for table, raw, staged, rejected, _share in incremental.query(reconciliation_sql):
-        assert raw == staged + rejected, table
+    for table, raw, staged, rejected, _share, erased in incremental.query(
+        "select table_name, raw_rows, staged_rows, rejected_rows, rejected_share, erased_rows"
+        " from audit.raw_row_reconciliation"
+    ):
+        assert raw == staged + rejected + erased, table
 
 
 def test_late_changes_reach_the_mart(nightly: dict) -> None:

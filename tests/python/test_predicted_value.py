@@ -116,8 +116,10 @@ def test_one_time_buyers_only_leave_the_predictions_null_with_a_warning(tmp_path
         writer.writerow(["order_id", "customer_id", "ordered_at", "gross_amount"])
         amounts = ["0"] * 10 + ["9999999999999"] + ["250000"] * 139
         writer.writerows([f"o{i:03d}", f"c{i:03d}", f"2025-{1 + i % 12:02d}-15", amounts[i]] for i in range(150))
-    # clv_min_customers = 151 (passed as a dbt var, as a user would) makes the 150 buyers too few for BG/NBD
-    run = run_dbt(tmp_path, raw, as_of_date="2025-12-31", clv_min_customers=151, freshness_error_after_days=30)
+    # clv_min_customers = 151 (passed as a dbt var, as a user would) makes the 150 buyers too few for BG/NBD;
+    # max_order_amount is raised so that the absurd amount is kept (by default it is rejected as amount_out_of_range)
+    run = run_dbt(tmp_path, raw, as_of_date="2025-12-31", clv_min_customers=151, freshness_error_after_days=30,
+                  max_order_amount=10**14)
     assert run.returncode == 0, run.output[-5000:]
     statuses = dict(run.query("select distinct model, fit_status from marts.clv_model_params"))
     assert statuses == {"bg_nbd": "too_few_customers", "gamma_gamma": "no_repeat_buyers"}
