@@ -15,20 +15,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-try:  # POSIX advisory locks; elsewhere only Dagster's pool limit (and DuckDB's own lock) keep writers apart
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+from scripts.publish import DEFAULT_RAW_DATA_PATH, DEFAULT_WAREHOUSE, PROJECT_DIR, file_lock
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
-DEFAULT_RAW_DATA_PATH = "data/sample"
 # the venv's dbt, whether or not the venv is activated (dagster-dbt would otherwise run the first `dbt` on PATH)
 _VENV_DBT = Path(sys.executable).with_name("dbt")
 DBT_EXECUTABLE = str(_VENV_DBT) if _VENV_DBT.exists() else "dbt"
@@ -78,25 +70,6 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return not manifest.exists() or manifest.stat().st_mtime < _newest_project_file()
 
 
-@contextmanager
-def _file_lock(path: Path, on_wait=None) -> Iterator[None]:
-    """An exclusive advisory lock on `path`, held for the block (blocking; `on_wait()` is called before waiting)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if on_wait is not None:
-                    on_wait()
-                fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def prepare_manifest(project: DbtProject) -> None:
     """`dbt parse` into the target folder when the manifest is missing or older than a project file, so that a
     fresh clone, `dagster dev` after an edit, a cron run and the tests all load the project as it is now. A lock
@@ -104,7 +77,7 @@ def prepare_manifest(project: DbtProject) -> None:
     a run process finds the manifest fresh and does not parse again."""
     if not manifest_is_stale(project):
         return
-    with _file_lock(project.manifest_path.with_name(".manifest.lock")):
+    with file_lock(project.manifest_path.with_name(".manifest.lock")):
         if manifest_is_stale(project):  # another process may have parsed while this one waited
             DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE).cli(
                 ["parse", "--quiet"], target_path=project.manifest_path.parent

@@ -117,28 +117,37 @@ def _remove(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def writer_lock(published: Path, on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Path]:
-    """Hold the warehouse's writer lock (`<warehouse>.publish.lock`) for the block. Every publisher takes it (make
-    build, make backfill, the Dagster ops), so builds of one warehouse take turns; `on_wait()` is called before
-    waiting, and with wait=False a held lock raises PublishError instead."""
-    path = lock_path(published)
+def file_lock(path: Path, on_wait: Callable[[], None] | None = None, busy: str | None = None) -> Iterator[None]:
+    """An exclusive advisory lock on `path` for the block. When another process holds it: with `busy` set, raise
+    PublishError(busy) instead of waiting; else call `on_wait()` (if given) and wait."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         if fcntl is not None:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                if not wait:
-                    raise PublishError(f"{published}: another build is publishing this warehouse "
-                                       f"(lock {path}); try again when it ends") from None
+                if busy is not None:
+                    raise PublishError(busy) from None
                 if on_wait is not None:
                     on_wait()
                 fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield published
+            yield
         finally:
             if fcntl is not None:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def writer_lock(published: Path, on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Path]:
+    """Hold the warehouse's writer lock (`<warehouse>.publish.lock`) for the block. Every publisher takes it (make
+    build, make backfill, the Dagster ops), so builds of one warehouse take turns; `on_wait()` is called before
+    waiting, and with wait=False a held lock raises PublishError instead."""
+    path = lock_path(published)
+    busy = None if wait else (
+        f"{published}: another build is publishing this warehouse (lock {path}); try again when it ends")
+    with file_lock(path, on_wait, busy):
+        yield published
 
 
 def checkpoint(path: Path) -> None:
