@@ -44,7 +44,7 @@
 
 with
 
-identifier_values as ( -- noqa: ST03 (read by the findings generated per BI-facing model)
+identifier_values as (
 
     select distinct value
     from {{ ref('stg_shop__customers') }},
@@ -60,6 +60,7 @@ findings as (
         cast(null as varchar) as model_name,
         cast(null as varchar) as column_name,
         cast(null as varchar) as problem
+    from identifier_values
     where false
     {%- for node in bi_models %}
         {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) %}
