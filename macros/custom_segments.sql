@@ -139,8 +139,8 @@
             {% do errors.append(wrong) %}
             {{ return('false') }}
         {% endif %}
-        {{ return("list_contains(string_split(coalesce(lower(" ~ quoted ~ "), ''), ';'), "
-            ~ custom_segment_literal(value | trim | lower, 'text') ~ ")") }}
+        {{ return(list_text_contains("coalesce(lower(" ~ quoted ~ "), '')", ';',
+            custom_segment_literal(value | trim | lower, 'text'))) }}
     {% elif shape == 'scalar' %}
         {% set literal = custom_segment_literal(value, kind) %}
         {% if literal is none %}

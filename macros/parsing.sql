@@ -20,9 +20,25 @@
 
 
 {% macro parse_iso_timestamp(column) -%}
+    {{ return(adapter.dispatch('parse_iso_timestamp', 'customer_segmentation')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_iso_timestamp(column) -%}
     case
-        when regexp_matches({{ column }}, '\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$')
+        when {{ regex_contains(column, '\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$') }}
             then timezone('{{ var("source_timezone") }}', try_cast({{ column }} as timestamptz))
+        else try_cast({{ column }} as timestamp)
+    end
+{%- endmacro %}
+
+{#- Spark's cast reads more than ISO (a bare year, a 6-digit year), so the value must look like an ISO date first;
+    an offset turns the value into an instant, shown in the session time zone (UTC, profiles.yml), from which
+    from_utc_timestamp gives the local time in source_timezone. -#}
+{% macro spark__parse_iso_timestamp(column) -%}
+    case
+        when not {{ regex_contains(column, '^\d{4}-\d{1,2}-\d{1,2}([ T]|$)') }} then null
+        when {{ regex_contains(column, '\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$') }}
+            then from_utc_timestamp(try_cast({{ column }} as timestamp), '{{ var("source_timezone") }}')
         else try_cast({{ column }} as timestamp)
     end
 {%- endmacro %}
@@ -31,7 +47,19 @@
 {#- Vietnam writes dates day first: `31/01/2026`, `1/2/2026 9:05`, `31/01/2026 14:05:00`. An impossible date
     (`31/02/2024`) stays unreadable. -#}
 {% macro parse_day_first_timestamp(column) -%}
+    {{ return(adapter.dispatch('parse_day_first_timestamp', 'customer_segmentation')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_day_first_timestamp(column) -%}
     try_strptime({{ column }}, ['%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M', '%d/%m/%Y'])
+{%- endmacro %}
+
+{% macro spark__parse_day_first_timestamp(column) -%}
+    case when {{ regex_full_match(column, '\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{1,2}(:\d{1,2})?)?') }} then coalesce(
+        try_to_timestamp({{ column }}, 'd/M/yyyy H:m:s'),
+        try_to_timestamp({{ column }}, 'd/M/yyyy H:m'),
+        try_to_timestamp({{ column }}, 'd/M/yyyy')
+    ) end
 {%- endmacro %}
 
 
@@ -40,10 +68,23 @@
     Shorter or longer numbers (`2024`, `20240131`) are not read as dates. -#}
 {% macro parse_excel_serial(column) -%}
     case
-        when regexp_full_match({{ column }}, '\d{5}(\.\d+)?')
-            then cast('1899-12-30' as timestamp)
-                + to_seconds(cast(round(cast({{ column }} as decimal(18, 6)) * 86400) as bigint))
+        when {{ regex_full_match(column, '\d{5}(\.\d+)?') }}
+            then {{ add_seconds("cast('1899-12-30' as timestamp)",
+                "cast(round(cast(" ~ column ~ " as decimal(18, 6)) * 86400) as bigint)") }}
     end
+{%- endmacro %}
+
+
+{% macro add_seconds(timestamp_expression, seconds_expression) -%}
+    {{ return(adapter.dispatch('add_seconds', 'customer_segmentation')(timestamp_expression, seconds_expression)) }}
+{%- endmacro %}
+
+{% macro default__add_seconds(timestamp_expression, seconds_expression) -%}
+    {{ timestamp_expression }} + to_seconds({{ seconds_expression }})
+{%- endmacro %}
+
+{% macro spark__add_seconds(timestamp_expression, seconds_expression) -%}
+    timestampadd(second, {{ seconds_expression }}, {{ timestamp_expression }})
 {%- endmacro %}
 
 
@@ -70,15 +111,15 @@
     - a decimal comma with one or two decimals: `1,5đ`.
     A single comma before three digits (`1,250`) is 1250 in English and 1.25 in Vietnamese: left unreadable. -#}
 {% macro repaired_amount_text(column) -%}
-    {%- set unmarked = "regexp_replace(" ~ column ~ ", '^\\s*(₫|vnđ|vnd|đồng|đ)\\s*|\\s*(₫|vnđ|vnd|đồng|đ)\\s*$', '', 'gi')" -%}
+    {%- set unmarked = regex_replace_all(column, '^\\s*(₫|vnđ|vnd|đồng|đ)\\s*|\\s*(₫|vnđ|vnd|đồng|đ)\\s*$', '', true) -%}
     case
-        when regexp_full_match({{ unmarked }}, '-?\d{1,3}(\.\d{3})+(,\d+)?')
+        when {{ regex_full_match(unmarked, '-?\d{1,3}(\.\d{3})+(,\d+)?') }}
             then replace(replace({{ unmarked }}, '.', ''), ',', '.')
-        when regexp_full_match({{ unmarked }}, '-?\d{1,3}(,\d{3}){2,}(\.\d+)?|-?\d{1,3}(,\d{3})+\.\d+')
+        when {{ regex_full_match(unmarked, '-?\d{1,3}(,\d{3}){2,}(\.\d+)?|-?\d{1,3}(,\d{3})+\.\d+') }}
             then replace({{ unmarked }}, ',', '')
-        when regexp_full_match({{ unmarked }}, '-?\d+,\d{1,2}')
+        when {{ regex_full_match(unmarked, '-?\d+,\d{1,2}') }}
             then replace({{ unmarked }}, ',', '.')
-        when regexp_full_match({{ unmarked }}, '-?\d+(\.\d+)?')
+        when {{ regex_full_match(unmarked, '-?\d+(\.\d+)?') }}
             then {{ unmarked }}
     end
 {%- endmacro %}
@@ -99,7 +140,7 @@
     case
         when try_cast({{ column }} as decimal(18, 2)) is not null then null
         when try_cast({{ repaired_amount_text(column) }} as decimal(18, 2)) is null then null
-        when regexp_matches({{ column }}, '^\s*(₫|vnđ|vnd|đồng|đ)|(₫|vnđ|vnd|đồng|đ)\s*$', 'i')
+        when {{ regex_contains(column, '^\\s*(₫|vnđ|vnd|đồng|đ)|(₫|vnđ|vnd|đồng|đ)\\s*$', true) }}
             then 'currency_mark'
         else 'thousands_separator'
     end
@@ -114,29 +155,26 @@
 {#- Lower-case, without diacritics (đ included) and without anything but letters and digits: the key that
     code mappings match on, so `Cửa hàng`, `cua hang` and `CUA-HANG` are one value. -#}
 {% macro text_key(column) -%}
-    regexp_replace(replace(strip_accents(lower(nfc_normalize({{ column }}))), 'đ', 'd'), '[^a-z0-9]', '', 'g')
+    {{ regex_replace_all(unaccent_lower(column), '[^a-z0-9]', '') }}
 {%- endmacro %}
 
 
 {#- Same rule as scripts/build_province_seeds.py: also drops a leading "tỉnh", "thành phố" or "TP." -#}
 {% macro province_key(column) -%}
-    regexp_replace(
-        regexp_replace(
-            replace(strip_accents(lower(nfc_normalize(trim({{ column }})))), 'đ', 'd'),
-            '^(tinh\s+|thanh pho\s+|tp[\s.]*|t\.p[\s.]*)', ''
-        ),
-        '[^a-z0-9]', '', 'g'
-    )
+    {{ regex_replace_all(
+        regex_replace_all(unaccent_lower('trim(' ~ column ~ ')'), '^(tinh\\s+|thanh pho\\s+|tp[\\s.]*|t\\.p[\\s.]*)', ''),
+        '[^a-z0-9]', '') }}
 {%- endmacro %}
 
 
 {#- Vietnamese phone numbers to +84 followed by 9 digits; anything else is null. -#}
 {% macro normalize_vn_phone(column) -%}
+    {%- set digits = regex_replace_all(column, '[^0-9]', '') -%}
     case
-        when regexp_full_match(regexp_replace({{ column }}, '[^0-9]', '', 'g'), '84[1-9][0-9]{8}')
-            then '+' || regexp_replace({{ column }}, '[^0-9]', '', 'g')
-        when regexp_full_match(regexp_replace({{ column }}, '[^0-9]', '', 'g'), '0[1-9][0-9]{8}')
-            then '+84' || substr(regexp_replace({{ column }}, '[^0-9]', '', 'g'), 2)
+        when {{ regex_full_match(digits, '84[1-9][0-9]{8}') }}
+            then '+' || {{ digits }}
+        when {{ regex_full_match(digits, '0[1-9][0-9]{8}') }}
+            then '+84' || substr({{ digits }}, 2)
     end
 {%- endmacro %}
 

@@ -10,15 +10,12 @@
     {% set raw_path = var('raw_data_path') | string | trim %}
     {% set raw_path = raw_path[:-1] if raw_path.endswith('/') else raw_path %}
     {% set contract = raw_contract() %}
-    {% set raw_glob = raw_path.replace("'", "''") %}
-    {% set found = run_query(
-        "select file from glob('" ~ raw_glob ~ "/*') union all select file from glob('" ~ raw_glob ~ "/*/*')") %}
-    {% if found.rows | length == 0 %}
+    {% set files = list_raw_files(raw_path) %}
+    {% if files | length == 0 %}
         {{ exceptions.raise_compiler_error(
             "raw_data_path '" ~ raw_path ~ "': folder does not exist or is empty (set the dbt var raw_data_path "
             ~ "or the RAW_DATA_PATH environment variable)") }}
     {% endif %}
-    {% set files = found.columns[0].values() | map('string') | map('replace', '\\', '/') | list %}
     {% do run_query('create schema if not exists raw') %}
     {% for table_name, spec in contract.items() %}
         {#- a table is one file (<table>.csv, <table>.parquet) or a folder <table>/ of *.csv or *.parquet files
@@ -65,10 +62,9 @@
             {% do run_query(raw_empty_view_sql(table_name, spec.columns)) %}
         {% else %}
             {% set fmt, file_path, file_label = candidates[0] %}
-            {% set reader = raw_file_reader(fmt, file_path) %}
-            {% set described = run_query('describe select * from ' ~ reader) %}
+            {% set reader = raw_file_reader(fmt, file_path, table_name) %}
             {% set header = {} %}
-            {% for name in described.columns[0].values() if name not in raw_reader_columns() %}
+            {% for name in raw_file_columns(reader) if name not in raw_reader_columns() %}
                 {% do header.update({(name | string | trim | lower): name}) %}
             {% endfor %}
             {% for column in spec.required_columns %}
@@ -86,7 +82,7 @@
             {% for name in header if name not in spec.columns %}
                 {% do log('raw input: ' ~ file_label ~ ": column '" ~ header[name] ~ "' is not in the input contract, ignored", info=true) %}
             {% endfor %}
-            {% do run_query(raw_file_view_sql(table_name, spec.columns, header, reader, fmt, raw_path)) %}
+            {% do run_query(raw_file_view_sql(table_name, spec.columns, header, reader, fmt, raw_path, file_label)) %}
             {% for column, kind in spec.typed_required_columns.items() %}
                 {% do check_column_readable(file_label, table_name, column, kind) %}
             {% endfor %}
@@ -99,7 +95,89 @@
 {#- `_source_file` (the file a row comes from) is added by the reader; Parquet also gives each row's position in its
     file (file_row_number, 0-based). CSV has no such column: a row's position is its place in the scan, which
     DuckDB keeps in file order while `preserve_insertion_order` is true (the default; see profiles.yml). -#}
-{% macro raw_file_reader(fmt, file_path) %}
+{#- The files in the raw folder and its subfolders (one level), as `raw_path/name`, with forward slashes. -#}
+{% macro list_raw_files(raw_path) %}
+    {{ return(adapter.dispatch('list_raw_files', 'customer_segmentation')(raw_path)) }}
+{% endmacro %}
+
+{% macro default__list_raw_files(raw_path) %}
+    {% set raw_glob = raw_path.replace("'", "''") %}
+    {% set found = run_query(
+        "select file from glob('" ~ raw_glob ~ "/*') union all select file from glob('" ~ raw_glob ~ "/*/*')") %}
+    {{ return(found.columns[0].values() | map('string') | map('replace', '\\', '/') | list) }}
+{% endmacro %}
+
+{#- Spark lists files through the binaryFile source (file contents are not read when not selected). Paths come back
+    absolute (`file:/...`): the raw folder is their common folder (customers and orders are both required, so a
+    usable folder holds at least two entries), and names are rebuilt as `raw_path/...` as on DuckDB. -#}
+{% macro spark__list_raw_files(raw_path) %}
+    {% do run_query("create or replace temporary view raw_data_files using binaryFile options (path '"
+        ~ raw_path.replace("'", "\\'") ~ "', recursiveFileLookup 'true')") %}
+    {% set paths = run_query("select path from raw_data_files").columns[0].values() | map('string') | list %}
+    {% set root = spark_raw_root(paths) %}
+    {% set files = [] %}
+    {% for path in paths %}
+        {% set relative = path[root | length + 1:] %}
+        {% if relative.count('/') <= 1 %}
+            {% do files.append(raw_path ~ '/' ~ relative) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(files) }}
+{% endmacro %}
+
+{#- The common folder of absolute paths (without a trailing slash). -#}
+{% macro spark_raw_root(paths) %}
+    {% if paths | length == 0 %}{{ return('') }}{% endif %}
+    {% set parts = paths[0].split('/')[:-1] %}
+    {% set common = {'n': parts | length} %}
+    {% for path in paths %}
+        {% set other = path.split('/')[:-1] %}
+        {% for i in range(common.n) %}
+            {% if i >= other | length or other[i] != parts[i] %}
+                {% do common.update({'n': [common.n, i] | min}) %}
+            {% endif %}
+        {% endfor %}
+    {% endfor %}
+    {{ return(parts[:common.n] | join('/')) }}
+{% endmacro %}
+
+
+{#- What a raw table is read through: a DuckDB table function, or on Spark an external table over the file(s)
+    (raw.<table>__file; dropping it leaves the files alone). -#}
+{% macro raw_file_reader(fmt, file_path, table_name) %}
+    {{ return(adapter.dispatch('raw_file_reader', 'customer_segmentation')(fmt, file_path, table_name)) }}
+{% endmacro %}
+
+{% macro spark__raw_file_reader(fmt, file_path, table_name) %}
+    {#- a relative path would be read relative to the table's own folder: use the absolute folder that
+        spark__list_raw_files found -#}
+    {% set raw_path = var('raw_data_path') | string | trim %}
+    {% set raw_path = raw_path[:-1] if raw_path.endswith('/') else raw_path %}
+    {% set root = spark_raw_root(run_query("select path from raw_data_files").columns[0].values() | map('string') | list) %}
+    {% set file_path = root ~ file_path[raw_path | length:] %}
+    {% set relation = 'raw.' ~ table_name ~ '__file' %}
+    {% do run_query('drop table if exists ' ~ relation) %}
+    {% set options = "header 'true', inferSchema 'false', multiLine 'true', encoding 'UTF-8', escape '\"'"
+        if fmt == 'csv' else "mergeSchema 'true'" %}
+    {% do run_query('create table ' ~ relation ~ ' using ' ~ fmt ~ " options (path '"
+        ~ file_path.replace("'", "\\'") ~ "', " ~ options ~ ')') %}
+    {{ return(relation) }}
+{% endmacro %}
+
+{#- The column names a reader gives. -#}
+{% macro raw_file_columns(reader) %}
+    {{ return(adapter.dispatch('raw_file_columns', 'customer_segmentation')(reader)) }}
+{% endmacro %}
+
+{% macro default__raw_file_columns(reader) %}
+    {{ return(run_query('describe select * from ' ~ reader).columns[0].values() | list) }}
+{% endmacro %}
+
+{% macro spark__raw_file_columns(reader) %}
+    {{ return(run_query('select * from ' ~ reader ~ ' limit 0').column_names | list) }}
+{% endmacro %}
+
+{% macro default__raw_file_reader(fmt, file_path, table_name) %}
     {%- if fmt == 'csv' -%}
         read_csv('{{ file_path.replace("'", "''") }}', header = true, all_varchar = true, auto_detect = true,
             union_by_name = true, filename = '_source_file')
@@ -117,7 +195,46 @@
 
 {#- One view per raw table: every contract column as text, `_source_file` relative to raw_data_path and
     `_source_row_number` (1-based, header excluded) within that file. -#}
-{% macro raw_file_view_sql(table_name, columns, header, reader, fmt, raw_path) %}
+{% macro raw_file_view_sql(table_name, columns, header, reader, fmt, raw_path, file_label) %}
+    {{ return(adapter.dispatch('raw_file_view_sql', 'customer_segmentation')(
+        table_name, columns, header, reader, fmt, raw_path, file_label)) }}
+{% endmacro %}
+
+{#- Spark: `_metadata.file_path` names the file; Parquet gives each row's position (`_metadata.row_index`); a CSV
+    row's position is its order in the scan (monotonically_increasing_id grows in file order within a file). -#}
+{% macro spark__raw_file_view_sql(table_name, columns, header, reader, fmt, raw_path, file_label) %}
+    {#- a file in a folder table (orders/*.csv) is named folder/file, as on DuckDB -#}
+    {% set name_pattern = '[^/]+/[^/]+$' if '/' in file_label else '[^/]+$' %}
+    create or replace view raw.{{ table_name }} as
+    with scanned as (
+        select
+            *,
+            _metadata.file_path as _file_path,
+            {%- if fmt == 'csv' %}
+            monotonically_increasing_id() as _scan_position
+            {%- else %}
+            _metadata.row_index as _scan_position
+            {%- endif %}
+        from {{ reader }}
+    )
+    select
+        {%- for column in columns %}
+        {% if column in header -%}
+        cast({{ adapter.quote(header[column]) }} as string)
+        {%- else -%}
+        cast(null as string)
+        {%- endif %} as {{ column }},
+        {%- endfor %}
+        regexp_extract(replace(_file_path, '%20', ' '), {{ regex_literal(name_pattern) }}, 0) as _source_file,
+        {%- if fmt == 'csv' %}
+        row_number() over (partition by _file_path order by _scan_position) as _source_row_number
+        {%- else %}
+        _scan_position + 1 as _source_row_number
+        {%- endif %}
+    from scanned
+{% endmacro %}
+
+{% macro default__raw_file_view_sql(table_name, columns, header, reader, fmt, raw_path, file_label) %}
     create or replace view raw.{{ table_name }} as
     {%- if fmt == 'csv' %}
     with scanned as (
@@ -128,9 +245,9 @@
     select
         {%- for column in columns %}
         {% if column in header -%}
-        cast({{ adapter.quote(header[column]) }} as varchar)
+        cast({{ adapter.quote(header[column]) }} as string)
         {%- else -%}
-        cast(null as varchar)
+        cast(null as string)
         {%- endif %} as {{ column }},
         {%- endfor %}
         replace(replace(_source_file, '\\', '/'), '{{ raw_path.replace("'", "''") }}/', '') as _source_file,
@@ -148,9 +265,9 @@
     create or replace view raw.{{ table_name }} as
     select
         {%- for column in columns %}
-        cast(null as varchar) as {{ column }},
+        cast(null as string) as {{ column }},
         {%- endfor %}
-        cast(null as varchar) as _source_file,
+        cast(null as string) as _source_file,
         cast(null as bigint) as _source_row_number
     where false
 {% endmacro %}

@@ -57,6 +57,11 @@
             {% endif %}
         {% endfor %}
     {% endif %}
+    {% if not python_models_enabled() and 'int_customers__predicted_value' in built %}
+        {% do log('Predicted-value models: SKIPPED on target type ' ~ target.type ~ ' (no dbt Python models there):'
+            ~ ' p_alive, churn_probability, predicted_* and predicted_spend_tier are null (docs/other-engines.md)',
+            info=true) %}
+    {% endif %}
     {% if 'customer_segments' in built %}
         {% set summary = run_query(
             "select lifecycle_segment, count(*), round(100.0 * count(*) / sum(count(*)) over (), 1),"

@@ -167,8 +167,13 @@ def table_columns(connection: duckdb.DuckDBPyConnection, mart: Mart) -> list[tup
     ).fetchall()
 
 
+# the contracts say `string` (a type both DuckDB and Spark know); DuckDB reports it as VARCHAR
+_TYPE_ALIASES = {"string": "varchar", "text": "varchar"}
+
+
 def _normal_type(data_type: str) -> str:
-    return " ".join(data_type.lower().replace(" ", "").split())
+    normal = " ".join(data_type.lower().replace(" ", "").split())
+    return _TYPE_ALIASES.get(normal, normal)
 
 
 def check_schema(mart: Mart, columns: list[tuple[str, str]], warehouse: Path) -> None:

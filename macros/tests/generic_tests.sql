@@ -74,7 +74,7 @@
 
     keyed as (
 
-        select {{ key }}, hash({{ key }}) as key_hash
+        select {{ key }}, {{ hash64(columns) }} as key_hash
         from {{ model }}
         {%- if where %}
         where {{ where }}

@@ -16,9 +16,12 @@ with
     raw_{{ table_name }} as (
 
         select
-            count(*) as row_count,
-            count(*) filter (where {{ erased[table_name] }}) as erased_count
-        from {{ source('shop', table_name) }}
+            (select count(*) from {{ source('shop', table_name) }}) as row_count,
+            {#- a separate filtered count: Spark takes an IN subquery in a WHERE clause, not in an aggregate's FILTER #}
+            (
+                select count(*) from {{ source('shop', table_name) }}
+                where {{ erased[table_name] }}
+            ) as erased_count
 
     ),
 

@@ -21,7 +21,7 @@ unioned as (
             '{{ table_name }}' as table_name,
             source_file,
             source_row_number,
-            cast({{ record_id }} as varchar) as record_id,
+            cast({{ record_id }} as string) as record_id,
             rejection_reason,
             rejected_column,
             rejected_value

@@ -17,7 +17,7 @@ matches as (
         customer_id,
         '{{ segment.key }}' as segment_key,
         {{ custom_segment_literal(segment.name, 'text') }} as segment_name,
-        {{ custom_segment_literal(segment.name_vi, 'text') or 'cast(null as varchar)' }} as segment_name_vi,
+        {{ custom_segment_literal(segment.name_vi, 'text') or 'cast(null as string)' }} as segment_name_vi,
         as_of_date
     from customer_segments
     where {{ segment.predicate }}
@@ -26,10 +26,10 @@ matches as (
     {%- endif %}
     {%- else %}
     select
-        cast(null as varchar) as customer_id,
-        cast(null as varchar) as segment_key,
-        cast(null as varchar) as segment_name,
-        cast(null as varchar) as segment_name_vi,
+        cast(null as string) as customer_id,
+        cast(null as string) as segment_key,
+        cast(null as string) as segment_name,
+        cast(null as string) as segment_name_vi,
         cast(null as date) as as_of_date
     where false
     {%- endfor %}

@@ -17,7 +17,9 @@
 -- depends_on: {{ ref('segment_by_region') }}
 -- depends_on: {{ ref('rfm_grid') }}
 -- depends_on: {{ ref('pareto_curve') }}
+{%- if python_models_enabled() %}
 -- depends_on: {{ ref('clv_model_params') }}
+{%- endif %}
 {%- set covered = ['customer_segments', 'customer_custom_segments', 'customer_segment_history', 'segment_transitions',
     'segment_summary', 'segment_by_channel', 'segment_by_region', 'rfm_grid', 'pareto_curve', 'clv_model_params'] %}
 {%- set identifier_names = [] %}
@@ -46,10 +48,12 @@ with
 
 identifier_values as (
 
-    select distinct value
-    from {{ ref('stg_shop__customers') }},
-        unnest([full_name, email, phone, company_name, cast(birth_date as varchar)]) as identifiers (value)
-    where length(value) >= 5
+    select distinct identifiers.cell_value as value
+    from (
+        {{ unpivot_cells(ref('stg_shop__customers'),
+            ['full_name', 'email', 'phone', 'company_name', 'cast(birth_date as string)']) }}
+    ) as identifiers
+    where length(identifiers.cell_value) >= 5
 
 ),
 
@@ -57,9 +61,9 @@ identifier_values as (
 findings as (
 
     select
-        cast(null as varchar) as model_name,
-        cast(null as varchar) as column_name,
-        cast(null as varchar) as problem
+        cast(null as string) as model_name,
+        cast(null as string) as column_name,
+        cast(null as string) as problem
     from identifier_values
     where false
     {%- for node in bi_models %}
@@ -82,12 +86,9 @@ findings as (
     select distinct
         '{{ node.name }}' as model_name,
         scanned.column_name,
-        'holds a customer''s name, email, phone, company name or birth date' as problem
+        'holds the name, email, phone, company name or birth date of a customer' as problem
     from (
-        select
-            unnest([{{ text_columns | join(', ') }}]) as cell_value,
-            unnest(['{{ text_columns | join("', '") }}']) as column_name
-        from {{ relation }}
+        {{ unpivot_cells(relation, text_columns) }}
     ) as scanned
     where scanned.cell_value in (select identifier_values.value from identifier_values)
         {%- endif %}

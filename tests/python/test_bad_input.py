@@ -352,7 +352,7 @@ def parse_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     sql = completed.stdout.strip()
     assert sql.startswith("select") and sql.endswith("from input_values"), sql
-    return sql.replace("from input_values", "from (select cast($value as varchar) as v) as input_values")
+    return sql.replace("from input_values", "from (select cast($value as string) as v) as input_values")
 
 
 @pytest.fixture(scope="module")
@@ -395,7 +395,7 @@ def test_values_read_before_read_exactly_the_same(parse, value: str) -> None:
     """The fast path is unchanged: a value the old macros read gives the same result (and no repair is counted)."""
     old = duckdb.execute(
         f"select {OLD_PARSE_TIMESTAMP} as ts, try_cast(v as decimal(18, 2)) as amount "
-        "from (select cast($value as varchar) as v)",
+        "from (select cast($value as string) as v)",
         {"value": value},
     ).fetchall()[0]
     new = parse(value)

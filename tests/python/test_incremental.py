@@ -111,7 +111,7 @@ def _day1(day0: Path, folder: Path, watermark: datetime, warehouse: Path) -> dic
         connection.execute(f"""
             create table new_orders as
             select
-                'O98' || lpad(cast(row_number() over (order by order_id) as varchar), 8, '0') as order_id,
+                'O98' || lpad(cast(row_number() over (order by order_id) as string), 8, '0') as order_id,
                 customer_id, '{night:%Y-%m-%d} 10:15:00' as ordered_at, 'completed' as status, channel,
                 ship_province, gross_amount, discount_amount, null as refunded_amount, promo_code, payment_method,
                 device_type, '{night:%Y-%m-%d} 10:15:00' as updated_at, -row_number() over (order by order_id)

@@ -65,7 +65,7 @@ def text_cells(warehouse: Path, skip_schemas: tuple[str, ...] = ("raw",)) -> lis
                 f" and table_name = '{table}'").fetchall()]
             for column in columns:
                 rows = connection.sql(
-                    f'select distinct cast("{column}" as varchar) from "{schema}"."{table}" where "{column}" is not null'
+                    f'select distinct cast("{column}" as string) from "{schema}"."{table}" where "{column}" is not null'
                 ).fetchall()
                 cells += [(f"{schema}.{table}", column, value) for (value,) in rows]
     return cells

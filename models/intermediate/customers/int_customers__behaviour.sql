@@ -40,15 +40,25 @@ device_counts as (
 
 ),
 
+preferred_device__ranked as (
+
+    select
+        customer_id,
+        device_type as preferred_device_type,
+        row_number() over (
+            partition by customer_id order by order_count desc, last_ordered_at desc, device_type asc
+        ) as row_rank
+    from device_counts
+
+),
+
 preferred_device as (
 
     select
         customer_id,
-        device_type as preferred_device_type
-    from device_counts
-    qualify row_number() over (
-            partition by customer_id order by order_count desc, last_ordered_at desc, device_type asc
-        ) = 1
+        preferred_device_type
+    from preferred_device__ranked
+    where row_rank = 1
 
 ),
 

@@ -58,7 +58,7 @@ applicable as (
 
 ),
 
-chosen as (
+chosen__ranked as (
 
     select
         applicable.customer_id,
@@ -66,13 +66,27 @@ chosen as (
         care_playbook.entry_type || ':' || care_playbook.entry_key as care_reason,
         care_playbook.recommended_action,
         care_playbook.recommended_action_vi,
-        care_playbook.recommended_channel
+        care_playbook.recommended_channel,
+        row_number() over (partition by applicable.customer_id order by care_playbook.priority) as row_rank
     from applicable
     inner join care_playbook
         on
             applicable.entry_type = care_playbook.entry_type
             and applicable.entry_key = care_playbook.entry_key
-    qualify row_number() over (partition by applicable.customer_id order by care_playbook.priority) = 1
+
+),
+
+chosen as (
+
+    select
+        customer_id,
+        care_priority,
+        care_reason,
+        recommended_action,
+        recommended_action_vi,
+        recommended_channel
+    from chosen__ranked
+    where row_rank = 1
 
 )
 

@@ -34,15 +34,25 @@ channel_counts as (
 
 ),
 
+preferred__ranked as (
+
+    select
+        customer_id,
+        channel as preferred_channel,
+        row_number() over (
+            partition by customer_id order by order_count desc, last_ordered_at desc, channel asc
+        ) as row_rank
+    from channel_counts
+
+),
+
 preferred as (
 
     select
         customer_id,
-        channel as preferred_channel
-    from channel_counts
-    qualify row_number() over (
-            partition by customer_id order by order_count desc, last_ordered_at desc, channel asc
-        ) = 1
+        preferred_channel
+    from preferred__ranked
+    where row_rank = 1
 
 ),
 
@@ -51,8 +61,8 @@ first_last as (
     select
         customer_id,
         -- orders placed in the same second are ordered by order id, so that equal data gives an equal answer
-        arg_min(channel, (ordered_at, order_id)) as first_channel,
-        arg_max(channel, (ordered_at, order_id)) as last_channel,
+        min_by(channel, {{ ordering_key(['ordered_at', 'order_id']) }}) as first_channel,
+        max_by(channel, {{ ordering_key(['ordered_at', 'order_id']) }}) as last_channel,
         count(distinct channel) as channel_count,
         round(count(*) filter (where is_online) / count(*), 4) as online_order_share
     from completed_orders

@@ -22,8 +22,19 @@ aged as (
         customers.gender,
         customers.birth_date,
         case
+            -- completed years: the year difference, less one when the birthday has not come yet in the as-of year
+            -- (a 29 February birthday comes on 1 March in other years)
             when customers.birth_date <= as_of.as_of_date
-                then cast(date_diff('year', customers.birth_date, as_of.as_of_date) as integer)
+                then cast(
+                        year(as_of.as_of_date) - year(customers.birth_date)
+                        - case
+                            when month(as_of.as_of_date) * 100 + day(as_of.as_of_date)
+                                < month(customers.birth_date) * 100 + day(customers.birth_date)
+                                then 1
+                            else 0
+                        end
+                        as integer
+                    )
         end as age_years
     from customers
     cross join as_of

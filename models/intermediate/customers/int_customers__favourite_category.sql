@@ -39,14 +39,25 @@ category_quantities as (
 
 ),
 
-favourite_categories as (
+favourite_categories__ranked as (
 
     select
         customer_id,
         category as favourite_category,
-        quantity as favourite_category_quantity
+        quantity as favourite_category_quantity,
+        row_number() over (partition by customer_id order by quantity desc, category asc) as row_rank
     from category_quantities
-    qualify row_number() over (partition by customer_id order by quantity desc, category asc) = 1
+
+),
+
+favourite_categories as (
+
+    select
+        customer_id,
+        favourite_category,
+        favourite_category_quantity
+    from favourite_categories__ranked
+    where row_rank = 1
 
 )
 

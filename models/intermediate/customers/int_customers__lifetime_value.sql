@@ -19,7 +19,7 @@ ranked as (
         coalesce(sum(net_revenue) over (
             order by net_revenue desc, customer_id asc rows between unbounded preceding and 1 preceding
         ), 0) as revenue_ranked_above,
-        row_number() over (order by net_revenue desc, customer_id asc) as revenue_rank
+        cast(row_number() over (order by net_revenue desc, customer_id asc) as bigint) as revenue_rank
     from order_history
 
 ),
@@ -40,7 +40,7 @@ tiered as (
             else 'C'
         end as value_tier,
         net_revenue as historical_clv,
-        round(net_revenue / nullif(total_net_revenue, 0), 6) as revenue_share,
+        round(cast(net_revenue as double) / nullif(cast(total_net_revenue as double), 0), 6) as revenue_share,
         revenue_rank,
         net_revenue > 0
         and revenue_ranked_above < cast({{ var('pareto_revenue_share') }} as decimal(9, 6)) * total_net_revenue

@@ -1,8 +1,8 @@
 -- One row per customer who had signed up (or ordered) by the as-of date:
 -- what they bought up to that date. Counts and dates are over completed orders
 -- (a fully refunded order is not completed); net revenue is over completed and returned orders.
--- Gaps between orders are measured between distinct purchase days. The favourite category comes from
--- int_customers__favourite_category.
+-- Gaps between orders are measured between distinct purchase days (int_customers__purchase_days). The favourite
+-- category comes from int_customers__favourite_category.
 with
 
 customers as (
@@ -60,33 +60,21 @@ order_totals as (
 
 purchase_days as (
 
-    select distinct
-        customer_id,
-        ordered_date
-    from orders
-    where is_completed
-
-),
-
-purchase_gaps as (
-
     select
         customer_id,
-        {{ dbt.datediff(
-            'lag(ordered_date) over (partition by customer_id order by ordered_date)', 'ordered_date', 'day'
-        ) }} as gap_days
-    from purchase_days
+        gap_days
+    from {{ ref('int_customers__purchase_days') }}
 
 ),
 
--- purchase-day count and median gap in one pass over the purchase days (no distinct aggregate over orders)
+-- purchase-day count and median gap from the purchase days (their own table, int_customers__purchase_days)
 purchase_day_stats as (
 
     select
         customer_id,
         count(*) as purchase_day_count,
         median(gap_days) as median_days_between_orders
-    from purchase_gaps
+    from purchase_days
     group by customer_id
 
 ),
@@ -99,17 +87,18 @@ history as (
         coalesce(order_totals.completed_order_count, 0) as completed_order_count,
         coalesce(purchase_day_stats.purchase_day_count, 0) as purchase_day_count,
         coalesce(order_totals.discounted_order_count, 0) as discounted_order_count,
-        coalesce(order_totals.net_revenue, 0) as net_revenue,
-        coalesce(order_totals.net_revenue_last_365d, 0) as net_revenue_last_365d,
+        -- sums of decimal(18, 2) amounts, typed the same on every engine
+        cast(coalesce(order_totals.net_revenue, 0) as decimal(38, 2)) as net_revenue,
+        cast(coalesce(order_totals.net_revenue_last_365d, 0) as decimal(38, 2)) as net_revenue_last_365d,
         cast(
             round(order_totals.net_revenue / nullif(order_totals.completed_order_count, 0), 2) as decimal(18, 2)
         ) as average_order_value,
-        {{ dbt.datediff(
+        cast({{ dbt.datediff(
             'order_totals.last_order_date', 'as_of.as_of_date', 'day'
-        ) }} as recency_days,
-        {{ dbt.datediff(
+        ) }} as bigint) as recency_days,
+        cast({{ dbt.datediff(
             'order_totals.first_order_date', 'as_of.as_of_date', 'day'
-        ) }} as tenure_days,
+        ) }} as bigint) as tenure_days,
         round(
             {{ dbt.datediff('order_totals.first_order_date', 'order_totals.last_order_date', 'day') }}
             / nullif(purchase_day_stats.purchase_day_count - 1, 0), 1

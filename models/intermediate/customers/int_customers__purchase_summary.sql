@@ -14,12 +14,6 @@ order_history as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('int_orders__valued') }}
-
-),
-
 as_of as (
 
     select * from {{ ref('int_as_of_date') }}
@@ -28,14 +22,7 @@ as_of as (
 
 purchase_days as (
 
-    select
-        customer_id,
-        ordered_date,
-        sum(net_amount) as purchase_value,
-        row_number() over (partition by customer_id order by ordered_date) as purchase_number
-    from orders
-    where is_completed
-    group by customer_id, ordered_date
+    select * from {{ ref('int_customers__purchase_days') }}
 
 ),
 

@@ -42,15 +42,25 @@ ship_provinces as (
 
 ),
 
+most_shipped__ranked as (
+
+    select
+        customer_id,
+        province as most_shipped_province,
+        row_number() over (
+            partition by customer_id order by order_count desc, last_ordered_at desc, province asc
+        ) as row_rank
+    from ship_provinces
+
+),
+
 most_shipped as (
 
     select
         customer_id,
-        province as most_shipped_province
-    from ship_provinces
-    qualify row_number() over (
-            partition by customer_id order by order_count desc, last_ordered_at desc, province asc
-        ) = 1
+        most_shipped_province
+    from most_shipped__ranked
+    where row_rank = 1
 
 ),
 

@@ -58,7 +58,7 @@ named as (
         scored.r_score,
         scored.f_score,
         scored.m_score,
-        cast(scored.r_score as varchar) || cast(scored.f_score as varchar) || cast(scored.m_score as varchar)
+        cast(scored.r_score as string) || cast(scored.f_score as string) || cast(scored.m_score as string)
             as rfm_cell
     from scored
     left join rfm_segment_map

@@ -98,7 +98,7 @@ valued as (
         refunds.order_status = 'completed' and not refunds.is_fully_refunded as is_completed,
         refunds.is_revenue_order and refunds.effective_refund_amount > 0 as is_returned,
         refunds.discount_amount > 0 or refunds.promo_code is not null as is_discounted,
-        extract(isodow from refunds.ordered_date) in (6, 7) as is_weekend,
+        {{ iso_day_of_week('refunds.ordered_date') }} in (6, 7) as is_weekend,
         tet_season_dates.ordered_date is not null as is_tet_season,
         refunds.channel not in ('store', 'phone', 'other', 'unknown') as is_online,
         refunds.ordered_date,

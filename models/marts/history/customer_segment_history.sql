@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_or_table(),
         incremental_strategy='delete+insert',
         unique_key='as_of_date',
         full_refresh=false,

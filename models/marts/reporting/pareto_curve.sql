@@ -28,8 +28,8 @@ ranked_customers as (
 
 percentiles as (
 
-    select cast(generate_series as integer) as customer_percentile
-    from generate_series(1, 100)
+    select cast(generated_number as integer) as customer_percentile
+    from ({{ dbt.generate_series(100) }}) as series
 
 ),
 
@@ -56,7 +56,7 @@ curve_points as (
 
     select
         percentile_ranks.customer_percentile,
-        ranked_customers.customer_rank as customers,
+        cast(ranked_customers.customer_rank as bigint) as customers,
         ranked_customers.customers_with_order,
         cast(ranked_customers.customer_rank as double) / ranked_customers.customers_with_order as customer_share,
         ranked_customers.net_revenue as last_customer_net_revenue,

@@ -10,7 +10,7 @@ base as (
 
 kept as (
 
-    select * exclude (rejection_reason, rejected_column, rejected_value)
+    select {{ star_except(ref('base_shop__customers'), ['rejection_reason', 'rejected_column', 'rejected_value']) }}
     from base
     where rejection_reason is null
 

@@ -16,7 +16,10 @@ orders as (
 
 kept as (
 
-    select * exclude (order_key, rejection_reason, rejected_column, rejected_value, loaded_at)
+    select {{ star_except(
+        ref('base_shop__order_items'),
+        ['order_key', 'rejection_reason', 'rejected_column', 'rejected_value', 'loaded_at']
+    ) }}
     from base
     where
         rejection_reason is null

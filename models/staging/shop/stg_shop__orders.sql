@@ -16,7 +16,10 @@ customers as (
 
 kept as (
 
-    select * exclude (order_key, version_at, rejection_reason, rejected_column, rejected_value, loaded_at)
+    select {{ star_except(
+        ref('base_shop__orders'),
+        ['order_key', 'version_at', 'rejection_reason', 'rejected_column', 'rejected_value', 'loaded_at']
+    ) }}
     from base
     where
         rejection_reason is null

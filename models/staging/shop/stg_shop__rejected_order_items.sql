@@ -17,7 +17,7 @@ orders as (
 
 rejected_by_row_checks as (
 
-    select * exclude (order_key, loaded_at)
+    select {{ star_except(ref('base_shop__order_items'), ['order_key', 'loaded_at']) }}
     from base
     where rejection_reason is not null
 
@@ -26,7 +26,10 @@ rejected_by_row_checks as (
 unknown_order as (
 
     select
-        * exclude (order_key, rejection_reason, rejected_column, rejected_value, loaded_at),
+        {{ star_except(
+            ref('base_shop__order_items'),
+            ['order_key', 'rejection_reason', 'rejected_column', 'rejected_value', 'loaded_at']
+        ) }},
         'unknown_order' as rejection_reason,
         'order_id' as rejected_column,
         order_id as rejected_value

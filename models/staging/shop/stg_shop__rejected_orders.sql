@@ -17,7 +17,7 @@ customers as (
 
 rejected_by_row_checks as (
 
-    select * exclude (order_key, version_at, loaded_at)
+    select {{ star_except(ref('base_shop__orders'), ['order_key', 'version_at', 'loaded_at']) }}
     from base
     where rejection_reason is not null
 
@@ -26,7 +26,10 @@ rejected_by_row_checks as (
 unknown_customer as (
 
     select
-        * exclude (order_key, version_at, rejection_reason, rejected_column, rejected_value, loaded_at),
+        {{ star_except(
+            ref('base_shop__orders'),
+            ['order_key', 'version_at', 'rejection_reason', 'rejected_column', 'rejected_value', 'loaded_at']
+        ) }},
         'unknown_customer' as rejection_reason,
         'customer_id' as rejected_column,
         customer_id as rejected_value

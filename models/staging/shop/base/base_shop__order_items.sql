@@ -7,7 +7,7 @@
 -- changed without their order changing need `dbt build --full-refresh` (docs/incremental.md).
 -- depends_on: {{ ref('base_shop__orders') }}
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     incremental_strategy='delete+insert',
     unique_key='order_key',
     on_schema_change='fail',
@@ -113,10 +113,10 @@ keyed as {{ cte_materialized() }} (
 
 repeated_keys as (
 
-    select hash(order_id, line_key) as key_hash
+    select {{ hash64(['order_id', 'line_key']) }} as key_hash
     from keyed
     where row_rejection_reason is null
-    group by hash(order_id, line_key)
+    group by {{ hash64(['order_id', 'line_key']) }}
     having count(*) > 1
 
 ),
@@ -129,7 +129,7 @@ repeated_rows as (
     from keyed
     where
         keyed.row_rejection_reason is null
-        and hash(keyed.order_id, keyed.line_key) in (select repeated_keys.key_hash from repeated_keys)
+        and {{ hash64(['keyed.order_id', 'keyed.line_key']) }} in (select repeated_keys.key_hash from repeated_keys)
 
 ),
 
@@ -150,7 +150,7 @@ duplicates_flagged as (
     from keyed
     where
         keyed.row_rejection_reason is not null
-        or hash(keyed.order_id, keyed.line_key) not in (select repeated_keys.key_hash from repeated_keys)
+        or {{ hash64(['keyed.order_id', 'keyed.line_key']) }} not in (select repeated_keys.key_hash from repeated_keys)
 
 ),
 

@@ -10,7 +10,7 @@
 -- time). An order changed without a newer updated_at, changed further back than the window, or deleted from
 -- the raw files needs `dbt build --full-refresh` (docs/incremental.md).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     incremental_strategy='delete+insert',
     unique_key='order_key',
     on_schema_change='fail',
@@ -132,28 +132,36 @@ batch as (
 {# code mappings are computed once per distinct raw spelling, not once per row -#}
 status_codes as (
 
-    select status_text, {{ map_order_status('status_text') }} as order_status
+    select
+        status_text,
+        {{ map_order_status('status_text') }} as order_status
     from (select distinct status_text from batch) as spellings
 
 ),
 
 channel_codes as (
 
-    select channel_text, {{ map_channel('channel_text') }} as channel
+    select
+        channel_text,
+        {{ map_channel('channel_text') }} as channel
     from (select distinct channel_text from batch) as spellings
 
 ),
 
 device_codes as (
 
-    select device_type_text, {{ map_device_type('device_type_text') }} as device_type
+    select
+        device_type_text,
+        {{ map_device_type('device_type_text') }} as device_type
     from (select distinct device_type_text from batch) as spellings
 
 ),
 
 province_codes as (
 
-    select ship_province_text, {{ province_key('ship_province_text') }} as ship_province_key
+    select
+        ship_province_text,
+        {{ province_key('ship_province_text') }} as ship_province_key
     from (select distinct ship_province_text from batch) as spellings
 
 ),
@@ -191,10 +199,10 @@ row_checked as {{ cte_materialized() }} (
     faster than by text on millions of rows. -#}
 repeated_order_hashes as (
 
-    select hash(order_id) as order_hash
+    select {{ hash64(['order_id']) }} as order_hash
     from row_checked
     where row_rejection_reason is null
-    group by hash(order_id)
+    group by {{ hash64(['order_id']) }}
     having count(*) > 1
 
 ),
@@ -205,25 +213,27 @@ repeated_rows as (
 
     select
         *,
-        {{ duplicate_flags(raw_columns, 'order_id, version_at') }},
-        max(version_at) over (partition by order_id) as latest_version_at
+        case
+            when version_at < max(version_at) over (partition by order_id) then 'superseded_version'
+            when row_number()
+                    over (
+                        partition by row_rejection_reason, {{ raw_columns | join(', ') }} order by source_row_number
+                    )
+                > 1 then 'duplicate_row'
+            when count(*) over (partition by row_rejection_reason, order_id, version_at)
+                > count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }})
+                then 'conflicting_duplicate'
+        end as version_rejection_reason
     from row_checked
     where
         row_rejection_reason is null
-        and hash(order_id) in (select repeated_order_hashes.order_hash from repeated_order_hashes)
+        and {{ hash64(['order_id']) }} in (select repeated_order_hashes.order_hash from repeated_order_hashes)
 
 ),
 
 version_checked as (
 
-    select
-        * exclude (copy_number, rows_with_key, identical_rows, latest_version_at),
-        case
-            when version_at < latest_version_at then 'superseded_version'
-            when copy_number > 1 then 'duplicate_row'
-            when rows_with_key > identical_rows then 'conflicting_duplicate'
-        end as version_rejection_reason
-    from repeated_rows
+    select * from repeated_rows
 
     union all
 
@@ -233,7 +243,7 @@ version_checked as (
     from row_checked
     where
         row_rejection_reason is not null
-        or hash(order_id) not in (select repeated_order_hashes.order_hash from repeated_order_hashes)
+        or {{ hash64(['order_id']) }} not in (select repeated_order_hashes.order_hash from repeated_order_hashes)
 
 ),
 
