@@ -48,7 +48,7 @@ with
 
 identifier_values as (
 
-    select distinct identifiers.cell_value as value
+    select distinct identifiers.cell_value as identifier_value
     from (
         {{ unpivot_cells(ref('stg_shop__customers'),
             ['full_name', 'email', 'phone', 'company_name', 'cast(birth_date as string)']) }}
@@ -90,7 +90,7 @@ findings as (
     from (
         {{ unpivot_cells(relation, text_columns) }}
     ) as scanned
-    where scanned.cell_value in (select identifier_values.value from identifier_values)
+    where scanned.cell_value in (select identifier_values.identifier_value from identifier_values)
         {%- endif %}
     {%- endfor %}
 

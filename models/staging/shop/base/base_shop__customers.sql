@@ -116,8 +116,13 @@ final as (
         {{ map_customer_type('customer_type_text', 'company_name') }} as customer_type,
         company_name,
         -- tags: lower-case, trimmed, empty entries dropped, kept in their original order
-        nullif(trim(regexp_replace(regexp_replace(lower(tags_text), '\s*;\s*', ';', 'g'), ';+', ';', 'g'), '; '), '')
-            as tags,
+        nullif(
+            {{ regex_replace_all(
+                regex_replace_all(regex_replace_all('lower(tags_text)', '\\s*;\\s*', ';'), ';+', ';'),
+                '^[; ]+|[; ]+$', ''
+            ) }},
+            ''
+        ) as tags,
         acquisition_channel_text,
         {{ map_channel('acquisition_channel_text') }} as acquisition_channel,
         {{ map_consent('marketing_consent_text') }} as has_marketing_consent,
