@@ -64,6 +64,8 @@ Also recorded: the disk size of the raw folder and of the warehouse file, the ra
 section when absent); ``--render-only`` rewrites that section too when the large JSON exists. When a phase fails
 (e.g. exit -9: killed by the kernel for lack of memory), the partial entry is written to
 ``<work-dir>/large-<N>/partial-result.json``, the folder is kept and the documents are left alone.
+``--generate-only`` writes the raw data (and a marker with the generation figures) and stops; ``--reuse-raw`` starts
+a later run from them, so that the long build can start at once (e.g. at the start of a work session).
 """
 
 from __future__ import annotations
@@ -1229,14 +1231,30 @@ def _failure_hint(error: BaseException) -> str:
 
 def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int | None, memory_limit: str,
                       chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS, keep: bool = False,
+                      generate_only: bool = False, reuse_raw: bool = False,
                       log: Callable[[str], None] = print) -> dict[str, Any]:
     """Generate, parse, models and tests at one number of customers, the DuckDB temp directory watched during models
     and tests; the results entry. On a failure the partial entry goes to <root>/partial-result.json and the folder
-    is kept."""
+    is kept. generate_only stops after the raw data (kept, with a marker); reuse_raw starts from them instead of
+    generating (the generation figures are the marker's), so that a long run can start at once in a later session."""
     scale = Scale(customers, work_dir / f"large-{customers}", threads, memory_limit)
-    if scale.root.exists():
-        shutil.rmtree(scale.root)
-    scale.root.mkdir(parents=True)
+    generated = scale.raw / GENERATED_MARKER
+    reused = None
+    if reuse_raw:
+        if not generated.is_file():
+            raise SystemExit(f"--reuse-raw: {generated} does not exist; generate first with --generate-only")
+        reused = json.loads(generated.read_text(encoding="utf-8"))
+        if (reused["customers"], reused["seed"], reused["chunk_customers"]) != (customers, seed, chunk_customers):
+            raise SystemExit(f"--reuse-raw: {scale.raw} holds {reused['customers']:,} customers, seed {reused['seed']}, "
+                             f"chunks of {reused['chunk_customers']:,}; asked for {customers:,}, seed {seed}, "
+                             f"chunks of {chunk_customers:,}")
+        for path in scale.root.iterdir():  # everything but the raw data (warehouse, spill, logs of an earlier run)
+            if path != scale.raw:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+    else:
+        if scale.root.exists():
+            shutil.rmtree(scale.root)
+        scale.root.mkdir(parents=True)
     entry: dict[str, Any] = {
         "customers": customers,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -1252,16 +1270,28 @@ def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int
     }
     phases = entry["phases"]
     try:
-        log(f"[{customers:,}] generating the raw data (chunks of {chunk_customers:,} customers) ...")
-        measured = run_measured([sys.executable, "-m", "scripts.generate_data", "--customers", str(customers),
-                                 "--out", str(scale.raw), "--format", "parquet", "--seed", str(seed),
-                                 "--chunk-customers", str(chunk_customers)],
-                                log=scale.root / "generate.log")
-        if measured.returncode != 0:
-            raise RuntimeError(f"generate_data failed (exit {measured.returncode}):\n"
-                               f"{_tail(scale.root / 'generate.log')}")
-        phases["generate"] = {"command": "python -m scripts.generate_data", **measured.figures()}
-        move_into_folders(scale.raw)  # single files (up to one chunk) -> folders; chunked runs are folders already
+        if reused:
+            log(f"[{customers:,}] reusing the raw data generated on {reused['date']} in {scale.raw}")
+            phases["generate"] = {**reused["generate"], "reused_from": reused["date"]}
+        else:
+            log(f"[{customers:,}] generating the raw data (chunks of {chunk_customers:,} customers) ...")
+            measured = run_measured([sys.executable, "-m", "scripts.generate_data", "--customers", str(customers),
+                                     "--out", str(scale.raw), "--format", "parquet", "--seed", str(seed),
+                                     "--chunk-customers", str(chunk_customers)],
+                                    log=scale.root / "generate.log")
+            if measured.returncode != 0:
+                raise RuntimeError(f"generate_data failed (exit {measured.returncode}):\n"
+                                   f"{_tail(scale.root / 'generate.log')}")
+            phases["generate"] = {"command": "python -m scripts.generate_data", **measured.figures()}
+            move_into_folders(scale.raw)  # single files (up to one chunk) -> folders; chunked runs are folders already
+            # the marker --reuse-raw looks for (a hidden file: the raw-folder listing of the project skips it)
+            generated.write_text(json.dumps({
+                "customers": customers, "seed": seed, "chunk_customers": chunk_customers, "date": entry["date"],
+                "generate": phases["generate"]}, indent=1) + "\n", encoding="utf-8")
+            if generate_only:
+                log(f"[{customers:,}] raw data in {scale.raw}; --generate-only: stopping here "
+                    f"(next: the same command with --reuse-raw instead)")
+                return entry
         entry["raw_bytes"] = folder_bytes(scale.raw)
         entry["raw_files"] = sum(1 for path in scale.raw.rglob("*") if path.is_file())
         entry["raw_rows"] = raw_row_counts(scale.raw)
@@ -1297,6 +1327,9 @@ def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int
     if not keep:
         shutil.rmtree(scale.root)
     return entry
+
+
+GENERATED_MARKER = ".generated.json"
 
 
 def _bytes(count: float | None) -> str:
@@ -1473,6 +1506,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "and the bench-large section of the doc")
     parser.add_argument("--chunk-customers", type=int, default=DEFAULT_CHUNK_CUSTOMERS,
                         help="with --large: the generator's chunk size (default 1000000)")
+    parser.add_argument("--generate-only", action="store_true",
+                        help="with --large: generate the raw data (kept in the work folder) and stop")
+    parser.add_argument("--reuse-raw", action="store_true",
+                        help="with --large: start from the raw data of an earlier --generate-only (or --keep) run")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR,
                         help=f"raw data and warehouses go here, one folder per scale (default {DEFAULT_WORK_DIR})")
     parser.add_argument("--seed", type=int, default=42)
@@ -1501,6 +1538,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return limit_worker(args)
     if args.large and args.customers:
         parser.error("--large and --customers exclude each other")
+    if (args.generate_only or args.reuse_raw) and not args.large:
+        parser.error("--generate-only and --reuse-raw go with --large")
+    if args.generate_only and args.reuse_raw:
+        parser.error("--generate-only and --reuse-raw exclude each other")
     if args.render_only:
         results = args.results or DEFAULT_RESULTS
         runs, large_runs = load_results(results), load_results(args.large_results)
@@ -1535,13 +1576,16 @@ def main_large(args: argparse.Namespace) -> int:
     for customers in args.large:
         entry = bench_large_scale(customers, args.work_dir, seed=args.seed, threads=args.threads,
                                   memory_limit=args.memory_limit, chunk_customers=args.chunk_customers,
-                                  keep=args.keep)
+                                  keep=args.keep or args.generate_only, generate_only=args.generate_only,
+                                  reuse_raw=args.reuse_raw)
+        if args.generate_only:
+            continue
         print_large_summary(entry)
         if not args.no_doc:
             runs = merge_results(load_results(results), [entry])
             save_results(results, runs, written_by="python -m scripts.bench --large")
             write_large_section(args.doc, render_large_section(runs))
-    if not args.no_doc:
+    if not args.no_doc and not args.generate_only:
         print(f"\nwrote {results} and the bench-large section of {args.doc}")
     return 0
 
