@@ -218,13 +218,7 @@
         from {{ reader }}
     )
     select
-        {%- for column in columns %}
-        {% if column in header -%}
-        cast({{ adapter.quote(header[column]) }} as string)
-        {%- else -%}
-        cast(null as string)
-        {%- endif %} as {{ column }},
-        {%- endfor %}
+        {{ raw_text_columns(columns, header) }},
         regexp_extract(replace(_file_path, '%20', ' '), {{ regex_literal(name_pattern) }}, 0) as _source_file,
         {%- if fmt == 'csv' %}
         row_number() over (partition by _file_path order by _scan_position) as _source_row_number
@@ -243,13 +237,7 @@
     )
     {%- endif %}
     select
-        {%- for column in columns %}
-        {% if column in header -%}
-        cast({{ adapter.quote(header[column]) }} as string)
-        {%- else -%}
-        cast(null as string)
-        {%- endif %} as {{ column }},
-        {%- endfor %}
+        {{ raw_text_columns(columns, header) }},
         replace(replace(_source_file, '\\', '/'), '{{ raw_path.replace("'", "''") }}/', '') as _source_file,
         {%- if fmt == 'csv' %}
         _scan_row_number - min(_scan_row_number) over (partition by _source_file) + 1 as _source_row_number
@@ -259,6 +247,18 @@
     from {{ reader }}
         {%- endif %}
 {% endmacro %}
+
+
+{#- Every contract column as text: the file's column (matched case-insensitively through `header`) or null. -#}
+{% macro raw_text_columns(columns, header) %}
+    {%- for column in columns %}
+        {% if column in header -%}
+        cast({{ adapter.quote(header[column]) }} as string)
+        {%- else -%}
+        cast(null as string)
+        {%- endif %} as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
 
 
 {% macro raw_empty_view_sql(table_name, columns) %}

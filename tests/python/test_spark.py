@@ -108,6 +108,14 @@ def read(connection: duckdb.DuckDBPyConnection, source: str, key: str) -> tuple[
     return relation.columns, by_key
 
 
+def both_engines(connection: duckdb.DuckDBPyConnection, spark_build: SparkBuild, schema: str, table: str,
+                 key: str) -> tuple[list[str], dict[object, tuple], list[str], dict[object, tuple]]:
+    """The DuckDB table and Spark's Parquet files of the same model, each as (columns, rows by key)."""
+    duck_columns, duck = read(connection, f"{schema}.{table}", key)
+    spark_columns, spark = read(connection, f"read_parquet('{spark_build.table_files(schema, table)}')", key)
+    return duck_columns, duck, spark_columns, spark
+
+
 def differences(duck_columns: list[str], duck: dict, spark_columns: list[str], spark: dict,
                 skip: set[str]) -> list[str]:
     found = []
@@ -128,9 +136,8 @@ def differences(duck_columns: list[str], duck: dict, spark_columns: list[str], s
 def test_customer_segments_equal_on_both_engines(spark_build: SparkBuild, sample_build: DbtRun) -> None:
     assert spark_build.returncode == 0, dbt_lines(spark_build.output)[-3000:]
     with duckdb.connect(str(sample_build.warehouse), read_only=True) as connection:
-        duck_columns, duck = read(connection, "marts.customer_segments", "customer_id")
-        spark_columns, spark = read(
-            connection, f"read_parquet('{spark_build.table_files('marts', 'customer_segments')}')", "customer_id")
+        duck_columns, duck, spark_columns, spark = both_engines(
+            connection, spark_build, "marts", "customer_segments", "customer_id")
     assert spark_columns == duck_columns  # the contract holds on both
     assert len(duck) > 2000
     problems = differences(duck_columns, duck, spark_columns, spark, PREDICTED_COLUMNS | NOT_COMPARED)
@@ -146,9 +153,8 @@ def test_row_reconciliation_equal_on_both_engines(spark_build: SparkBuild, sampl
     """Both engines keep, reject and count the same raw rows (the sample holds every kind of bad row)."""
     assert spark_build.returncode == 0, dbt_lines(spark_build.output)[-3000:]
     with duckdb.connect(str(sample_build.warehouse), read_only=True) as connection:
-        duck_columns, duck = read(connection, "audit.raw_row_reconciliation", "table_name")
-        spark_columns, spark = read(
-            connection, f"read_parquet('{spark_build.table_files('audit', 'raw_row_reconciliation')}')", "table_name")
+        duck_columns, duck, spark_columns, spark = both_engines(
+            connection, spark_build, "audit", "raw_row_reconciliation", "table_name")
         # every rejected row: same file, same row number, same reason, column and raw value
         rejected = [
             connection.sql(f"select table_name, source_file, source_row_number, record_id, rejection_reason, "

@@ -50,7 +50,9 @@ summarised as (
         sum(net_revenue) as net_revenue,
         avg(historical_clv) as avg_historical_clv,
         percentile_cont(0.5) within group (order by historical_clv) as median_historical_clv,
-        avg(predicted_clv_365d) as avg_predicted_clv_365d,
+        -- summed as exact decimals: an average of doubles can change in its last bit with the order in which parallel
+        -- threads add the values, and the same data must give the same mart
+        cast(avg(cast(predicted_clv_365d as decimal(38, 6))) as double) as avg_predicted_clv_365d,
         percentile_cont(0.5) within group (order by predicted_clv_365d) as median_predicted_clv_365d,
         avg(recency_days) as avg_recency_days,
         max(as_of_date) as as_of_date
