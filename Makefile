@@ -87,4 +87,4 @@ bench-clv: venv
 
 clean:
 	rm -rf target logs warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.duckdb.tmp warehouse/*.preflight \
-		warehouse/*.lock exports
+		warehouse/*.lock warehouse/spark exports

@@ -89,7 +89,20 @@
 
 
 {% macro parse_date(column) -%}
+    {{ return(adapter.dispatch('parse_date', 'customer_segmentation')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_date(column) -%}
     coalesce(try_cast({{ column }} as date), cast({{ parse_timestamp(column) }} as date))
+{%- endmacro %}
+
+{#- Spark's cast to date also reads `1990`, `1990-05` and five-digit years: only an ISO-shaped value is cast, as on
+    DuckDB (a bare year stays unreadable, an Excel serial goes to the repair). -#}
+{% macro spark__parse_date(column) -%}
+    coalesce(
+        case when {{ regex_contains(column, '^\d{4}-\d{1,2}-\d{1,2}([ T]|$)') }} then try_cast({{ column }} as date) end,
+        cast({{ parse_timestamp(column) }} as date)
+    )
 {%- endmacro %}
 
 
