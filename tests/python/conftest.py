@@ -85,3 +85,16 @@ def cdnow_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("cdnow_raw")
     write_raw_folder(download_transactions("sample"), folder)
     return folder
+
+
+# pytest-xdist hands whole test files to the two workers in collection order: the longest files go first, so that
+# the workers finish together instead of one running the Spark build alone at the end.
+LONGEST_FILES = ("test_spark.py", "test_incremental.py", "test_history.py", "test_publish.py", "test_bad_input.py",
+                 "test_personal_data.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return LONGEST_FILES.index(item.path.name) if item.path.name in LONGEST_FILES else len(LONGEST_FILES)
+
+    items.sort(key=rank)  # stable: each file's tests stay together and in order, the other files keep theirs
