@@ -432,6 +432,14 @@ def test_large_section_renders_the_figures_and_keeps_the_other_sections(tmp_path
     ):
         assert figure in section, figure
     assert section.count("| node | seconds |") == 2
+    assert "earlier run" not in section and "--reuse-raw" not in section
+
+    # raw data from an earlier --generate-only run: the generate row says so
+    reused = _large_entry(10_000_000)
+    reused["phases"]["generate"]["reused_from"] = "2026-11-23 22:38 UTC"
+    reused_section = bench.render_large_section([reused])
+    assert "| generate raw data (earlier run, 2026-11-23 22:38 UTC) | 412.3 s |" in reused_section
+    assert "earlier `--generate-only` run (2026-11-23 22:38 UTC; load average 0.10 at its start)" in reused_section
 
     bench.write_large_section(doc, section)
     text = doc.read_text(encoding="utf-8")
