@@ -1416,8 +1416,10 @@ def render_large_section(runs: Sequence[Mapping[str, Any]]) -> str:
             slowest = phases.get(name, {}).get("slowest")
             if not slowest:
                 continue
-            lines += [(f"Slowest nodes, {LARGE_PHASE_LABELS[name]} (execution time from run_results.json; nodes run "
-                       f"{settings['dbt_threads']} at a time, so they overlap):"),
+            overlap = (f"nodes run {settings['dbt_threads']} at a time, so they overlap"
+                       if settings["dbt_threads"] > 1 else "nodes run one at a time")
+            lines += [(f"Slowest nodes, {LARGE_PHASE_LABELS[name]} (execution time from run_results.json; "
+                       f"{overlap}):"),
                       "", "| node | seconds |", "| --- | ---: |"]
             lines += [f"| {node['node']} | {node['seconds']:,.2f} |" for node in slowest]
             lines.append("")

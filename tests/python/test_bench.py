@@ -433,11 +433,14 @@ def test_large_section_renders_the_figures_and_keeps_the_other_sections(tmp_path
         assert figure in section, figure
     assert section.count("| node | seconds |") == 2
     assert "earlier run" not in section and "--reuse-raw" not in section
+    assert "nodes run 4 at a time, so they overlap" in section
 
-    # raw data from an earlier --generate-only run: the generate row says so
+    # raw data from an earlier --generate-only run, one dbt thread: the generate row says so, nodes do not overlap
     reused = _large_entry(10_000_000)
     reused["phases"]["generate"]["reused_from"] = "2026-11-23 22:38 UTC"
+    reused["settings"]["dbt_threads"] = 1
     reused_section = bench.render_large_section([reused])
+    assert "nodes run one at a time)" in reused_section and "overlap" not in reused_section
     assert "| generate raw data (earlier run, 2026-11-23 22:38 UTC) | 412.3 s |" in reused_section
     assert "earlier `--generate-only` run (2026-11-23 22:38 UTC; load average 0.10 at its start)" in reused_section
 
