@@ -25,7 +25,7 @@
 
 {% macro default__parse_iso_timestamp(column) -%}
     case
-        when {{ regex_contains(column, '\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$') }}
+        when {{ regex_contains(column, '\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)$') }}
             then timezone('{{ var("source_timezone") }}', try_cast({{ column }} as timestamptz))
         else try_cast({{ column }} as timestamp)
     end
@@ -36,8 +36,8 @@
     from_utc_timestamp gives the local time in source_timezone. -#}
 {% macro spark__parse_iso_timestamp(column) -%}
     case
-        when not {{ regex_contains(column, '^\d{4}-\d{1,2}-\d{1,2}([ T]|$)') }} then null
-        when {{ regex_contains(column, '\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$') }}
+        when not {{ regex_contains(column, '^\\d{4}-\\d{1,2}-\\d{1,2}([ T]|$)') }} then null
+        when {{ regex_contains(column, '\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)$') }}
             then from_utc_timestamp(try_cast({{ column }} as timestamp), '{{ var("source_timezone") }}')
         else try_cast({{ column }} as timestamp)
     end
@@ -55,7 +55,7 @@
 {%- endmacro %}
 
 {% macro spark__parse_day_first_timestamp(column) -%}
-    case when {{ regex_full_match(column, '\d{1,2}/\d{1,2}/\d{4}( \d{1,2}:\d{1,2}(:\d{1,2})?)?') }} then coalesce(
+    case when {{ regex_full_match(column, '\\d{1,2}/\\d{1,2}/\\d{4}( \\d{1,2}:\\d{1,2}(:\\d{1,2})?)?') }} then coalesce(
         try_to_timestamp({{ column }}, 'd/M/yyyy H:m:s'),
         try_to_timestamp({{ column }}, 'd/M/yyyy H:m'),
         try_to_timestamp({{ column }}, 'd/M/yyyy')
@@ -68,7 +68,7 @@
     Shorter or longer numbers (`2024`, `20240131`) are not read as dates. -#}
 {% macro parse_excel_serial(column) -%}
     case
-        when {{ regex_full_match(column, '\d{5}(\.\d+)?') }}
+        when {{ regex_full_match(column, '\\d{5}(\\.\\d+)?') }}
             then {{ add_seconds("cast('1899-12-30' as timestamp)",
                 "cast(round(cast(" ~ column ~ " as decimal(18, 6)) * 86400) as bigint)") }}
     end
@@ -100,7 +100,7 @@
     DuckDB (a bare year stays unreadable, an Excel serial goes to the repair). -#}
 {% macro spark__parse_date(column) -%}
     coalesce(
-        case when {{ regex_contains(column, '^\d{4}-\d{1,2}-\d{1,2}([ T]|$)') }} then try_cast({{ column }} as date) end,
+        case when {{ regex_contains(column, '^\\d{4}-\\d{1,2}-\\d{1,2}([ T]|$)') }} then try_cast({{ column }} as date) end,
         cast({{ parse_timestamp(column) }} as date)
     )
 {%- endmacro %}
@@ -126,13 +126,13 @@
 {% macro repaired_amount_text(column) -%}
     {%- set unmarked = regex_replace_all(column, '^\\s*(₫|vnđ|vnd|đồng|đ)\\s*|\\s*(₫|vnđ|vnd|đồng|đ)\\s*$', '', true) -%}
     case
-        when {{ regex_full_match(unmarked, '-?\d{1,3}(\.\d{3})+(,\d+)?') }}
+        when {{ regex_full_match(unmarked, '-?\\d{1,3}(\\.\\d{3})+(,\\d+)?') }}
             then replace(replace({{ unmarked }}, '.', ''), ',', '.')
-        when {{ regex_full_match(unmarked, '-?\d{1,3}(,\d{3}){2,}(\.\d+)?|-?\d{1,3}(,\d{3})+\.\d+') }}
+        when {{ regex_full_match(unmarked, '-?\\d{1,3}(,\\d{3}){2,}(\\.\\d+)?|-?\\d{1,3}(,\\d{3})+\\.\\d+') }}
             then replace({{ unmarked }}, ',', '')
-        when {{ regex_full_match(unmarked, '-?\d+,\d{1,2}') }}
+        when {{ regex_full_match(unmarked, '-?\\d+,\\d{1,2}') }}
             then replace({{ unmarked }}, ',', '.')
-        when {{ regex_full_match(unmarked, '-?\d+(\.\d+)?') }}
+        when {{ regex_full_match(unmarked, '-?\\d+(\\.\\d+)?') }}
             then {{ unmarked }}
     end
 {%- endmacro %}
