@@ -19,13 +19,23 @@
 {%- endmacro %}
 
 
+{#- A time of day followed by an offset (`Z`, `+07`, `+0700`, `+07:00`) at the end of the value. -#}
+{% macro time_with_offset_pattern() -%}
+    {{ return('\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)$') }}
+{%- endmacro %}
+
+{#- A value that starts with an ISO date (`2024-01-31`, then the end, a space or `T`). -#}
+{% macro iso_date_start_pattern() -%}
+    {{ return('^\\d{4}-\\d{1,2}-\\d{1,2}([ T]|$)') }}
+{%- endmacro %}
+
 {% macro parse_iso_timestamp(column) -%}
     {{ return(adapter.dispatch('parse_iso_timestamp', 'customer_segmentation')(column)) }}
 {%- endmacro %}
 
 {% macro default__parse_iso_timestamp(column) -%}
     case
-        when {{ regex_contains(column, '\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)$') }}
+        when {{ regex_contains(column, time_with_offset_pattern()) }}
             then timezone('{{ var("source_timezone") }}', try_cast({{ column }} as timestamptz))
         else try_cast({{ column }} as timestamp)
     end
@@ -36,8 +46,8 @@
     from_utc_timestamp gives the local time in source_timezone. -#}
 {% macro spark__parse_iso_timestamp(column) -%}
     case
-        when not {{ regex_contains(column, '^\\d{4}-\\d{1,2}-\\d{1,2}([ T]|$)') }} then null
-        when {{ regex_contains(column, '\\d{1,2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*(Z|[+-]\\d{2}(:?\\d{2})?)$') }}
+        when not {{ regex_contains(column, iso_date_start_pattern()) }} then null
+        when {{ regex_contains(column, time_with_offset_pattern()) }}
             then from_utc_timestamp(try_cast({{ column }} as timestamp), '{{ var("source_timezone") }}')
         else try_cast({{ column }} as timestamp)
     end
@@ -100,7 +110,7 @@
     DuckDB (a bare year stays unreadable, an Excel serial goes to the repair). -#}
 {% macro spark__parse_date(column) -%}
     coalesce(
-        case when {{ regex_contains(column, '^\\d{4}-\\d{1,2}-\\d{1,2}([ T]|$)') }} then try_cast({{ column }} as date) end,
+        case when {{ regex_contains(column, iso_date_start_pattern()) }} then try_cast({{ column }} as date) end,
         cast({{ parse_timestamp(column) }} as date)
     )
 {%- endmacro %}
