@@ -1,46 +1,59 @@
-{#- Customers who asked to be forgotten (raw file erasure_requests, one customer_id per row; see README "Personal
+{#- Customers who asked to be forgotten (raw table erasure_requests, one customer_id per row; see README "Personal
     data"). Their raw rows are left out of every model at the first step (the `source` CTE of each base model) and
     only counted, as erased_rows, in audit.raw_row_reconciliation (reason erasure_request); rows that earlier runs
-    loaded into the incremental models are deleted by those models' pre-hooks.
-    Both predicates are true or false, never null, so `where not ...` keeps rows whose id is empty (they are
-    rejected as missing_id as before). -#}
-{% macro is_erased_customer(column) -%}
-    {{ return(adapter.dispatch('is_erased_customer', 'customer_segmentation')(column)) }}
+    loaded into the incremental models (and the segment history, including histories moved aside for another
+    source) are deleted by those models' pre-hooks.
+    The list is read from the raw node raw_shop__erasure_requests; a hook cannot read an ephemeral node, so with
+    in_hook=true the same raw SQL is inlined. Both predicates are true or false, never null, so `where not ...`
+    keeps rows whose id is empty (they are rejected as missing_id as before). -#}
+{% macro erased_customer_ids(in_hook=false) -%}
+    {%- if in_hook -%}
+        (select {{ clean_text('erasure_requests.customer_id') }} from ({{ raw_input('erasure_requests') }}) as erasure_requests)
+    {%- else -%}
+        (select {{ clean_text('erasure_requests.customer_id') }} from {{ ref('raw_shop__erasure_requests') }} as erasure_requests)
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro default__is_erased_customer(column) -%}
-    coalesce({{ clean_text(column) }} in (
-        select erasure_requests.customer_id from {{ ref('stg_shop__erasure_requests') }} as erasure_requests
-    ), false)
+{% macro raw_orders_relation(in_hook=false) -%}
+    {%- if in_hook -%}
+        ({{ raw_input('orders') }})
+    {%- else -%}
+        {{ ref('raw_shop__orders') }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro is_erased_customer(column, in_hook=false) -%}
+    {{ return(adapter.dispatch('is_erased_customer', 'customer_segmentation')(column, in_hook)) }}
+{%- endmacro %}
+
+{% macro default__is_erased_customer(column, in_hook=false) -%}
+    coalesce({{ clean_text(column) }} in {{ erased_customer_ids(in_hook) }}, false)
 {%- endmacro %}
 
 {#- Spark accepts an IN subquery only as a predicate, not inside coalesce: the same true/false written as one -#}
-{% macro spark__is_erased_customer(column) -%}
-    ({{ clean_text(column) }} is not null and {{ clean_text(column) }} in (
-        select erasure_requests.customer_id from {{ ref('stg_shop__erasure_requests') }} as erasure_requests
-        where erasure_requests.customer_id is not null
-    ))
+{% macro spark__is_erased_customer(column, in_hook=false) -%}
+    ({{ clean_text(column) }} is not null and {{ clean_text(column) }} in {{ erased_customer_ids(in_hook) }})
 {%- endmacro %}
 
 
 {#- A raw row of an order placed by an erased customer (order lines and anything else keyed by order_id): the
     order ids come from the raw orders, so the lines go even when the order itself was rejected. -#}
-{% macro is_erased_order(column) -%}
-    {{ return(adapter.dispatch('is_erased_order', 'customer_segmentation')(column)) }}
+{% macro is_erased_order(column, in_hook=false) -%}
+    {{ return(adapter.dispatch('is_erased_order', 'customer_segmentation')(column, in_hook)) }}
 {%- endmacro %}
 
-{% macro default__is_erased_order(column) -%}
+{% macro default__is_erased_order(column, in_hook=false) -%}
     coalesce({{ clean_text(column) }} in (
         select {{ clean_text('erased_orders.order_id') }}
-        from {{ source('shop', 'orders') }} as erased_orders
-        where {{ is_erased_customer('erased_orders.customer_id') }}
+        from {{ raw_orders_relation(in_hook) }} as erased_orders
+        where {{ is_erased_customer('erased_orders.customer_id', in_hook) }}
     ), false)
 {%- endmacro %}
 
-{% macro spark__is_erased_order(column) -%}
+{% macro spark__is_erased_order(column, in_hook=false) -%}
     ({{ clean_text(column) }} is not null and {{ clean_text(column) }} in (
         select {{ clean_text('erased_orders.order_id') }}
-        from {{ source('shop', 'orders') }} as erased_orders
-        where {{ is_erased_customer('erased_orders.customer_id') }} and {{ clean_text('erased_orders.order_id') }} is not null
+        from {{ raw_orders_relation(in_hook) }} as erased_orders
+        where {{ is_erased_customer('erased_orders.customer_id', in_hook) }} and {{ clean_text('erased_orders.order_id') }} is not null
     ))
 {%- endmacro %}

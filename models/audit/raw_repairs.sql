@@ -18,7 +18,7 @@ with
 {% for table_name in repairable_columns %}
     {{ table_name }} as (
 
-        select * from {{ source('shop', table_name) }}
+        select * from {{ ref('raw_shop__' ~ table_name) }}
 
     ),
 

@@ -16,10 +16,10 @@ with
     raw_{{ table_name }} as (
 
         select
-            (select count(*) from {{ source('shop', table_name) }}) as row_count,
+            (select count(*) from {{ ref('raw_shop__' ~ table_name) }}) as row_count,
             {#- a separate filtered count: Spark takes an IN subquery in a WHERE clause, not in an aggregate's FILTER #}
             (
-                select count(*) from {{ source('shop', table_name) }}
+                select count(*) from {{ ref('raw_shop__' ~ table_name) }}
                 where {{ erased[table_name] }}
             ) as erased_count
 

@@ -5,7 +5,7 @@
         unique_key='as_of_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ is_erased_customer('customer_id') }}{% endif %}",
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ is_erased_customer('customer_id', in_hook=true) }}{% endif %}",
     )
 }}
 -- Every customer's lifecycle segment as of each as-of date that has been built: one row per (as_of_date,
@@ -14,7 +14,6 @@
 -- The table is never rebuilt by --full-refresh (full_refresh=false): history is kept. It reads the intermediate
 -- models, not the mart, so that a backfill does not change what customer_segments shows. Customers on the
 -- erasure list are deleted from every date on the next build (pre-hook; README "Personal data").
--- depends_on: {{ ref('stg_shop__erasure_requests') }}
 with
 
 as_of as (

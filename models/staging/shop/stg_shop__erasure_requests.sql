@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'erasure_requests') }}
+    select * from {{ ref('raw_shop__erasure_requests') }}
 
 ),
 

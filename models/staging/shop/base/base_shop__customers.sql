@@ -18,7 +18,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'customers') }}
+    select * from {{ ref('raw_shop__customers') }}
     where not {{ is_erased_customer('customer_id') }}
 
 ),

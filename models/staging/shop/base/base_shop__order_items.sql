@@ -13,7 +13,7 @@
     on_schema_change='fail',
     pre_hook=[
         "{% if is_incremental() %}delete from {{ this }} where order_key = ''{% endif %}",
-        "{% if is_incremental() %}delete from {{ this }} where {{ is_erased_order('order_id') }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where {{ is_erased_order('order_id', in_hook=true) }}{% endif %}",
     ],
 ) }}
 {%- set checks = [
@@ -31,7 +31,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'order_items') }}
+    select * from {{ ref('raw_shop__order_items') }}
     where not {{ is_erased_order('order_id') }}
 
 ),

@@ -16,7 +16,7 @@
     on_schema_change='fail',
     pre_hook=[
         "{% if is_incremental() %}delete from {{ this }} where order_key = ''{% endif %}",
-        "{% if is_incremental() %}delete from {{ this }} where {{ is_erased_customer('customer_id') }}{% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where {{ is_erased_customer('customer_id', in_hook=true) }}{% endif %}",
     ],
 ) }}
 {%- set amount_columns = ['gross_amount', 'discount_amount', 'refunded_amount'] %}
@@ -48,7 +48,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'orders') }}
+    select * from {{ ref('raw_shop__orders') }}
     where not {{ is_erased_customer('customer_id') }}
 
 ),
@@ -94,7 +94,7 @@ raw_versions as (
         coalesce(
             {{ parse_timestamp(clean_text('updated_at')) }}, {{ parse_timestamp(clean_text('ordered_at')) }}
         ) as version_at
-    from {{ source('shop', 'orders') }}
+    from {{ ref('raw_shop__orders') }}
 
 ),
 

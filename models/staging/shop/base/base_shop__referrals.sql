@@ -14,7 +14,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'referrals') }}
+    select * from {{ ref('raw_shop__referrals') }}
     where
         not {{ is_erased_customer('referrer_customer_id') }}
         and not {{ is_erased_customer('referred_customer_id') }}

@@ -15,7 +15,7 @@ with
 
 source as (
 
-    select * from {{ source('shop', 'support_tickets') }}
+    select * from {{ ref('raw_shop__support_tickets') }}
     where not {{ is_erased_customer('customer_id') }}
 
 ),
