@@ -56,7 +56,7 @@
         {% endif %}
         {{ return({'kind': 'database', 'path': path, 'read_path': read_path or path, 'schema': schema or 'main',
                    'label': "raw database '" ~ path ~ "'",
-                   'identity': 'database ' ~ path ~ ' schema ' ~ (schema or 'main')}) }}
+                   'identity': 'database ' ~ absolute_path(path) ~ ' schema ' ~ (schema or 'main')}) }}
     {% elif schema %}
         {% if path %}
             {{ exceptions.raise_compiler_error(
@@ -73,8 +73,27 @@
     {% else %}
         {% set path = path or 'data/sample' %}
         {{ return({'kind': 'folder', 'path': path, 'read_path': read_path or path, 'schema': '',
-                   'label': "raw_data_path '" ~ path ~ "'", 'identity': 'folder ' ~ path}) }}
+                   'label': "raw_data_path '" ~ path ~ "'", 'identity': 'folder ' ~ absolute_path(path)}) }}
     {% endif %}
+{% endmacro %}
+
+
+{#- A path as the project resolves it (relative paths are relative to the project folder), written one way: the
+    same folder named `data/sample`, `./data/sample/` or by its absolute path is one source. -#}
+{% macro absolute_path(path) %}
+    {% set path = path | replace('\\', '/') %}
+    {% if not (path.startswith('/') or (path[1:3] == ':/')) %}
+        {% set path = (invocation_args_dict.get('project_dir') or '.') | replace('\\', '/') ~ '/' ~ path %}
+    {% endif %}
+    {% set parts = [] %}
+    {% for part in path.split('/') %}
+        {% if part == '..' and parts and parts[-1] not in ('', '..') %}
+            {% do parts.pop() %}
+        {% elif part not in ('.', '') or loop.first %}
+            {% do parts.append(part) %}
+        {% endif %}
+    {% endfor %}
+    {{ return(parts | join('/')) }}
 {% endmacro %}
 
 

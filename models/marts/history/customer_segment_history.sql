@@ -5,7 +5,10 @@
         unique_key='as_of_date',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where {{ is_erased_customer('customer_id', in_hook=true) }}{% endif %}",
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where {{ is_erased_customer('customer_id', in_hook=true) }}{% endif %}",
+            "{{ forget_in_history_archive() }}",
+        ],
     )
 }}
 -- Every customer's lifecycle segment as of each as-of date that has been built: one row per (as_of_date,
@@ -13,7 +16,9 @@
 -- insert on as_of_date), never duplicates them. `scripts/backfill.py` fills past dates from the same raw data.
 -- The table is never rebuilt by --full-refresh (full_refresh=false): history is kept. It reads the intermediate
 -- models, not the mart, so that a backfill does not change what customer_segments shows. Customers on the
--- erasure list are deleted from every date on the next build (pre-hook; README "Personal data").
+-- erasure list are deleted from every date on the next build (pre-hook; README "Personal data"), in the histories
+-- of other sources moved aside to history_archive too. The history never mixes sources: after a build from another
+-- raw source this table holds that source's dates only (macros/source_state.sql).
 with
 
 as_of as (
