@@ -169,7 +169,7 @@ def customer_segmentation_dbt_assets(
         with publish.build_copy(warehouse_path(), raw=publish.project_path(dbt_vars["raw_data_path"]),
                                 log=context.log.info) as build:
             if build.raw_path != publish.project_path(dbt_vars["raw_data_path"]):
-                dbt_vars["raw_data_path"] = str(build.raw_path)  # the pre-flight's repaired copy
+                dbt_vars["raw_read_path"] = str(build.raw_path)  # the pre-flight's repaired copy; raw_data_path stays as named
             args = ["build", "--vars", json.dumps(dbt_vars, default=str)]
             if config.full_refresh:
                 args.append("--full-refresh")

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with publish.build_copy(published, raw=publish.raw_folder(extra_vars)) as build:
             if build.raw_path != publish.raw_folder(extra_vars):
-                extra_vars["raw_data_path"] = str(build.raw_path)
+                extra_vars["raw_read_path"] = str(build.raw_path)  # the pre-flight's repaired copy
             with publish.pointed_at(build):  # profiles.yml: dbt writes the copy
                 try:
                     backfill(dates, current, extra_vars, str(build.copy))

@@ -7,8 +7,9 @@ The one publish step of `make build`, `make backfill` (scripts/backfill.py) and 
 (orchestration/definitions.py). In order:
 
 1. take the warehouse's writer lock (`<warehouse>.publish.lock`; a second publisher waits for it);
-2. run the raw pre-flight (scripts/preflight.py, when present): a folder that cannot be built stops here, with one
-   line, and a folder with repairable values is repaired into a work folder that dbt reads instead;
+2. run the raw pre-flight (scripts/preflight.py, when present; with the dbt vars raw_schema and raw_column_map): a
+   raw folder or database file that cannot be built stops here, with one line, and a folder with repairable files
+   is repaired into a work folder that dbt reads instead;
 3. copy the published warehouse (DUCKDB_PATH, default warehouse/customer_segmentation.duckdb) to
    `<name>.building.duckdb` next to it, so incremental state and the segment history carry over (no published file:
    a fresh build); DuckDB spills to `<name>.building.duckdb.tmp`, not next to the published file;
@@ -168,9 +169,9 @@ class Preflight:
     checked: bool = False  # False: scripts/preflight.py is not installed, the raw folder is read as it is
 
 
-def run_preflight(raw: Path, work: Path) -> Preflight:
-    """scripts/preflight.py's prepare_raw(raw, work), when the module exists; its PreflightError becomes a
-    PublishError (one line). Without the module the raw folder is used as it is."""
+def run_preflight(raw: Path, work: Path, raw_schema: str | None = None, raw_column_map: Any = None) -> Preflight:
+    """scripts/preflight.py's prepare_raw(raw, work, raw_schema=..., column_map=...), when the module exists; its
+    PreflightError becomes a PublishError (one line). Without the module the raw input is used as it is."""
     try:
         preflight = importlib.import_module("scripts.preflight")
     except ModuleNotFoundError as error:
@@ -179,14 +180,15 @@ def run_preflight(raw: Path, work: Path) -> Preflight:
         raise
     work.mkdir(parents=True, exist_ok=True)
     try:
-        result = preflight.prepare_raw(raw, work)
+        result = preflight.prepare_raw(raw, work, raw_schema=raw_schema, column_map=raw_column_map)
     except preflight.PreflightError as error:
         raise PublishError(f"raw pre-flight: {error}; the published warehouse was left as it was") from None
     return Preflight(raw_path=Path(result.raw_path), repairs=list(result.repairs), checked=True)
 
 
 def raw_folder(dbt_vars: dict[str, Any]) -> Path:
-    """The raw folder dbt would read: the var raw_data_path, else RAW_DATA_PATH, else data/sample."""
+    """The raw folder (or DuckDB database file) dbt would read: the var raw_data_path, else RAW_DATA_PATH, else
+    data/sample."""
     return project_path(str(dbt_vars.get("raw_data_path") or os.environ.get("RAW_DATA_PATH") or DEFAULT_RAW_DATA_PATH))
 
 
@@ -298,9 +300,11 @@ def _fsync_folder(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def build_copy(published: Path | None = None, *, raw: Path | None = None, log: Log = _print,
-               on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Build]:
-    """Lock, pre-flight `raw` (when given), copy the published warehouse, and yield the Build. The caller runs dbt
+def build_copy(published: Path | None = None, *, raw: Path | None = None, raw_schema: str | None = None,
+               raw_column_map: Any = None, log: Log = _print, on_wait: Callable[[], None] | None = None,
+               wait: bool = True) -> Iterator[Build]:
+    """Lock, pre-flight `raw` (when given; a folder or a DuckDB database file, with the dbt vars raw_schema and
+    raw_column_map), copy the published warehouse, and yield the Build. The caller runs dbt
     against build.copy (build.environment()) and calls build.publish() after a passing build or build.fail() after
     a failing one; leaving the block otherwise (an exception) counts as a failure."""
     published = published or published_warehouse()
@@ -321,7 +325,7 @@ def build_copy(published: Path | None = None, *, raw: Path | None = None, log: L
             step = time.perf_counter()
             work = preflight_root(published) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
             try:
-                preflight = run_preflight(raw, work)
+                preflight = run_preflight(raw, work, raw_schema, raw_column_map)
             except PublishError:
                 _remove(work)
                 raise
@@ -423,9 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         dbt_vars = _dbt_vars(args.vars)
-        with build_copy(raw=raw_folder(dbt_vars), wait=not args.no_wait) as build:
+        with build_copy(raw=raw_folder(dbt_vars), raw_schema=dbt_vars.get("raw_schema"),
+                        raw_column_map=dbt_vars.get("raw_column_map"), wait=not args.no_wait) as build:
             if build.raw_path != raw_folder(dbt_vars):
-                dbt_vars["raw_data_path"] = str(build.raw_path)
+                dbt_vars["raw_read_path"] = str(build.raw_path)  # the pre-flight's repaired copy; raw_data_path stays as named
             command = [str(DBT) if DBT.exists() else "dbt", "build", *dbt_args]
             if dbt_vars:
                 command += ["--vars", json.dumps(dbt_vars, default=str)]
