@@ -110,7 +110,6 @@ Measured figures of the project's heavy parts, each section written by the scrip
 script to refresh its section; the text between a section's markers is replaced, the rest of this file is kept).
 """
 
-RAW_TABLES = ("customers", "orders", "order_items", "support_tickets", "referrals")
 FOLDER_TABLES = ("orders", "order_items")  # moved into <table>/part-0.parquet before the full build
 SAMPLE_INTERVAL_S = 0.05
 SPILL_SAMPLE_INTERVAL_S = 0.5  # the DuckDB temp directory's size, in --large mode
@@ -266,28 +265,40 @@ def _sql_string(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def table_files(raw: Path, table: str) -> tuple[str, str] | None:
-    """(format, path or glob) of a raw table: <table>.parquet / .csv, or a folder <table>/ of such files."""
-    for fmt in ("parquet", "csv"):
-        if (raw / f"{table}.{fmt}").is_file():
-            return fmt, str(raw / f"{table}.{fmt}")
-    folder = raw / table
-    if folder.is_dir():
-        for fmt in ("parquet", "csv"):
-            if any(folder.glob(f"*.{fmt}")):
-                return fmt, str(folder / f"*.{fmt}")
-    return None
+def raw_tables() -> list[str]:
+    """The tables of the input contract (scripts/raw_contract.py), in its order."""
+    from scripts.raw_contract import contract
+
+    return list(contract())
 
 
-def reader_sql(fmt: str, path: str, row_ids: bool = False) -> str:
+def table_files(raw: Path, table: str) -> tuple[str, str | list[str]] | None:
+    """(format, path, glob or list of paths) of a raw table's CSV or Parquet data, found as the pre-flight finds it
+    (scripts/preflight.py: <table>.csv / .csv.gz / .parquet or a folder <table>/ of such files, names without regard
+    to case); None when the table has no such source."""
+    from scripts.preflight import FOLDER_FILE_FORMATS, file_suffix, find_sources
+
+    source = find_sources(raw)[0].get(table)
+    if source is None or source.fmt not in ("csv", "parquet"):
+        return None
+    if source.folder is None:
+        return source.fmt, str(source.files[0])
+    endings = {path.name[-len(file_suffix(path.name, FOLDER_FILE_FORMATS) or ""):] for path in source.files}
+    if len(endings) == 1:
+        return source.fmt, str(source.folder / f"*{endings.pop()}")
+    return source.fmt, [str(path) for path in source.files]
+
+
+def reader_sql(fmt: str, path: str | list[str], row_ids: bool = False) -> str:
     """A DuckDB table function reading every column as text, as the project's raw views do. With row_ids, the rows
     also have `file_index` and `file_row_number` (Parquet's virtual columns; numbered in scan order for CSV)."""
+    paths = _sql_string(path) if isinstance(path, str) else "[" + ", ".join(map(_sql_string, path)) + "]"
     if fmt == "csv":
-        reader = f"read_csv({_sql_string(path)}, header = true, all_varchar = true, union_by_name = true)"
+        reader = f"read_csv({paths}, header = true, all_varchar = true, union_by_name = true)"
         if row_ids:
             reader = f"(select *, file_index, row_number() over () as file_row_number from {reader})"
         return reader
-    return f"read_parquet({_sql_string(path)}, union_by_name = true)"
+    return f"read_parquet({paths}, union_by_name = true)"
 
 
 def move_into_folders(raw: Path, tables: Iterable[str] = FOLDER_TABLES) -> None:
@@ -439,7 +450,7 @@ def raw_row_counts(raw: Path) -> dict[str, int]:
 
     counts = {}
     with duckdb.connect() as connection:
-        for table in RAW_TABLES:
+        for table in raw_tables():
             found = table_files(raw, table)
             if found:
                 counts[table] = connection.execute(f"select count(*) from {reader_sql(*found)}").fetchone()[0]

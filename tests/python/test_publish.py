@@ -218,7 +218,8 @@ def test_the_raw_preflight_is_used_when_it_exists(tmp_path: Path, monkeypatch: p
     class PreflightError(Exception):
         pass
 
-    def prepare_raw(raw: Path, work: Path) -> types.SimpleNamespace:
+    def prepare_raw(raw: Path, work: Path, **options: object) -> types.SimpleNamespace:
+        assert options == {"raw_schema": None, "column_map": None}
         if (raw / "customers.csv").exists():
             raise PreflightError("customers.csv: column 'customer_id' is missing")
         return types.SimpleNamespace(raw_path=work / "repaired", repairs=[{"file": "orders.csv", "repaired": 2}])
@@ -246,6 +247,30 @@ def test_the_raw_preflight_is_used_when_it_exists(tmp_path: Path, monkeypatch: p
     with publish.build_copy(published, raw=tmp_path / "other_raw", log=lambda _: None) as build:
         build.publish()
     assert sorted(path.name for path in publish.preflight_root(published).iterdir()) == [build.work.name, "published"]
+
+
+def test_a_raw_database_is_checked_with_the_raw_vars_and_read_as_it_is(tmp_path: Path) -> None:
+    """The real pre-flight on a DuckDB database file: raw_schema and raw_column_map reach it, and dbt reads the
+    file itself."""
+    published, database = tmp_path / "wh.duckdb", tmp_path / "shop.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create schema loaded")
+        good = FIXTURES / "good"
+        connection.execute(f"create table loaded.customers as select * from read_csv('{good / 'customers.csv'}')")
+        connection.execute(f"create table loaded.orders as select * exclude (gross_amount), gross_amount as total "
+                           f"from read_csv('{good / 'orders.csv'}')")
+    lines: list[str] = []
+    mapping = {"orders": {"Total": "gross_amount"}}
+    with publish.build_copy(published, raw=database, raw_schema="loaded", raw_column_map=mapping,
+                            log=lines.append) as build:
+        assert build.raw_path == database
+    assert any(line.startswith(f"publish: raw pre-flight of {database} passed in ") and "dbt reads" not in line
+               for line in lines), lines
+    with pytest.raises(publish.PublishError) as stopped, publish.build_copy(published, raw=database,
+                                                                             raw_schema="loaded", log=lines.append):
+        pytest.fail("the build must not start")
+    assert str(stopped.value).startswith(f"raw pre-flight: raw database {database}: table loaded.orders: required "
+                                         "column 'gross_amount' is missing; found: ")
 
 
 def test_the_command_line_stops_with_one_line(tmp_path: Path) -> None:
