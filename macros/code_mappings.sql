@@ -1,5 +1,7 @@
 {#- Raw code values mapped to closed sets. Matching is on `text_key` (lower-case, no diacritics, letters and
-    digits only), so spelling, case and punctuation variants meet. Extend the lists here for your data. -#}
+    digits only), so spelling, case and punctuation variants meet. Extend the lists here for your data: a value in
+    none of them (`unmapped`: 'other', 'unknown' or 'individual') is counted, with examples, in
+    audit.raw_values_nulled as unknown_code, which calls these macros with `unmapped='null'`. -#}
 
 {% macro map_codes(column, mapping, missing, otherwise) -%}
     case
@@ -13,7 +15,7 @@
 
 
 {#- Sales channel: store, website, app, zalo, facebook, shopee, lazada, tiktok_shop, phone, other, unknown. -#}
-{% macro map_channel(column) -%}
+{% macro map_channel(column, unmapped="'other'") -%}
     {{ map_codes(column, {
         'store': ['store', 'cuahang', 'pos', 'offline', 'shop', 'instore', 'retail', 'sieuthi'],
         'website': ['website', 'web', 'ecommerce', 'online', 'webshop'],
@@ -24,17 +26,17 @@
         'lazada': ['lazada', 'lazmall'],
         'tiktok_shop': ['tiktokshop', 'tiktok', 'tts'],
         'phone': ['hotline', 'phone', 'telephone', 'dienthoai', 'callcenter'],
-    }, "'unknown'", "'other'") }}
+    }, "'unknown'", unmapped) }}
 {%- endmacro %}
 
 
 {#- Gender: male, female, other, unknown. -#}
-{% macro map_gender(column) -%}
+{% macro map_gender(column, unmapped="'unknown'") -%}
     {{ map_codes(column, {
         'male': ['male', 'm', 'nam', 'man', 'ong', 'anh'],
         'female': ['female', 'f', 'nu', 'woman', 'ba', 'chi'],
         'other': ['other', 'khac', 'nonbinary', 'x'],
-    }, "'unknown'", "'unknown'") }}
+    }, "'unknown'", unmapped) }}
 {%- endmacro %}
 
 
@@ -54,22 +56,28 @@
 
 
 {#- Device: mobile, desktop, tablet, unknown. -#}
-{% macro map_device_type(column) -%}
+{% macro map_device_type(column, unmapped="'unknown'") -%}
     {{ map_codes(column, {
         'mobile': ['mobile', 'phone', 'smartphone', 'ios', 'android', 'dienthoai', 'iphone'],
         'desktop': ['desktop', 'pc', 'laptop', 'computer', 'maytinh', 'web'],
         'tablet': ['tablet', 'ipad', 'maytinhbang'],
-    }, "'unknown'", "'unknown'") }}
+    }, "'unknown'", unmapped) }}
 {%- endmacro %}
 
 
-{#- Customer type: business or individual; empty is individual unless a company name is given. -#}
-{% macro map_customer_type(column, company_name_column) -%}
+{#- Customer type: business or individual; empty is individual unless a company name is given, and so is a value
+    in neither list. -#}
+{% macro map_customer_type(column, company_name_column, unmapped="'individual'") -%}
     case
         when {{ text_key(column) }} in ('business', 'b2b', 'company', 'doanhnghiep', 'congty', 'corporate')
             then 'business'
         when {{ column }} is null and {{ company_name_column }} is not null then 'business'
-        else 'individual'
+        when {{ column }} is null
+            or {{ text_key(column) }} in (
+                'individual', 'personal', 'person', 'private', 'consumer', 'b2c', 'canhan', 'khachle', 'khachcanhan'
+            )
+            then 'individual'
+        else {{ unmapped }}
     end
 {%- endmacro %}
 

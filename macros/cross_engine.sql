@@ -60,6 +60,42 @@
 {%- endmacro %}
 
 
+{#- the first match of `pattern` in `expression`, or its capture group `group`; '' when nothing matches -#}
+{% macro regex_extract(expression, pattern, group=0) -%}
+    regexp_extract({{ expression }}, {{ regex_literal(pattern) }}, {{ group }})
+{%- endmacro %}
+
+
+{#- Select-list items that give one row per part of `expression` split where `pattern` matches: `part` and
+    `part_position` (0 for the first part). A null expression gives no row. -#}
+{% macro split_to_rows(expression, pattern) -%}
+    {{ return(adapter.dispatch('split_to_rows', 'customer_segmentation')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__split_to_rows(expression, pattern) -%}
+    unnest(string_split_regex({{ expression }}, {{ regex_literal(pattern) }})) as part,
+    unnest(range(len(string_split_regex({{ expression }}, {{ regex_literal(pattern) }})))) as part_position
+{%- endmacro %}
+
+{% macro spark__split_to_rows(expression, pattern) -%}
+    posexplode(split({{ expression }}, {{ regex_literal(pattern) }})) as (part_position, part)
+{%- endmacro %}
+
+
+{#- The values of `expression` joined by `separator`, in the order of `order_by` (an aggregate) -#}
+{% macro ordered_string_agg(expression, separator, order_by) -%}
+    {{ return(adapter.dispatch('ordered_string_agg', 'customer_segmentation')(expression, separator, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(expression, separator, order_by) -%}
+    string_agg({{ expression }}, '{{ separator }}' order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_string_agg(expression, separator, order_by) -%}
+    listagg({{ expression }}, '{{ separator }}') within group (order by {{ order_by }})
+{%- endmacro %}
+
+
 {#- Lower case without diacritics: `Đà Nẵng` -> `da nang`, precomposed (NFC) or decomposed (NFD) alike. -#}
 {% macro unaccent_lower(expression) -%}
     {{ return(adapter.dispatch('unaccent_lower', 'customer_segmentation')(expression)) }}

@@ -1,8 +1,15 @@
 {#- Parsing and cleaning expressions shared by the raw-input check and the base models. Each returns null for a
     value it cannot read; the base models turn "text present, value null" into a rejected row. -#}
 
+{#- The words exports write for "no value" (SQL dumps, spreadsheets, pandas), matched on the whole trimmed value in
+    any case: such a value is empty, like an empty cell. `-5`, `n/a 12` or `Nonexistent` are not. -#}
+{% macro null_words() -%}
+    {{ return(['NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN']) }}
+{%- endmacro %}
+
+{#- A raw value trimmed; null when empty or a null word. -#}
 {% macro clean_text(column) -%}
-    nullif(trim({{ column }}), '')
+    case when upper(trim({{ column }})) not in ('{{ null_words() | join("', '") }}') then nullif(trim({{ column }}), '') end
 {%- endmacro %}
 
 
@@ -190,15 +197,90 @@
 {%- endmacro %}
 
 
-{#- Vietnamese phone numbers to +84 followed by 9 digits; anything else is null. -#}
+{#- Where an address splits into parts, for finding the province written inside one: a comma or a semicolon, or a
+    dash with a space on at least one side (`Quận 1 - TP.HCM`); `BR-VT` and `TT-Huế` stay whole. -#}
+{% macro address_part_separator_pattern() -%}
+    {{ return('[,;]|\\s+[-–—]\\s*|\\s*[-–—]\\s+') }}
+{%- endmacro %}
+
+{#- A select of one row per value of `spellings` (a relation with one row per distinct, non-null value in its column
+    `spelling`) with the province key it matches in `aliases` (the seed vn_province_aliases): the key of the whole
+    value when that is an alias, as always; else the key of the last part of the value that is one
+    (`123 Lê Lợi, Quận 1, TP.HCM` -> `hcm`, `Q.1, TP Hồ Chí Minh` -> `hochiminh`); else the key of the whole value,
+    which matches no province. Run once per distinct spelling, not per row. -#}
+{% macro matched_province_keys(spellings, aliases) -%}
+    select
+        spelling_keys.spelling,
+        coalesce(whole_matches.province_key, part_matches.province_key, spelling_keys.whole_key) as province_key
+    from (
+        select
+            spelling,
+            {{ province_key('spelling') }} as whole_key
+        from {{ spellings }}
+    ) as spelling_keys
+    left join (select distinct province_key from {{ aliases }}) as whole_matches
+        on spelling_keys.whole_key = whole_matches.province_key
+    left join (
+        select
+            parts.spelling,
+            max_by(parts.part_key, parts.part_position) as province_key
+        from (
+            select
+                spelling,
+                {{ province_key('part') }} as part_key,
+                part_position
+            from (
+                select
+                    spelling,
+                    {{ split_to_rows('spelling', address_part_separator_pattern()) }}
+                from {{ spellings }}
+            ) as split_spellings
+        ) as parts
+        where parts.part_key in (select part_aliases.province_key from {{ aliases }} as part_aliases)
+        group by parts.spelling
+    ) as part_matches
+        on spelling_keys.spelling = part_matches.spelling
+{%- endmacro %}
+
+
+{#- Vietnamese phone numbers (numbering plan in force since 2018), read from the digits of the value (spaces, dots,
+    dashes, brackets and `+` dropped), with or without the country code 84, and with or without the leading zero:
+    - a mobile, 0 then 3, 5, 7, 8 or 9 and 8 digits (`0912 345 678`, `+84 912 345 678`, `(+84) 0912345678`), also
+      nine digits without the zero that a spreadsheet drops (`912345678`);
+    - a landline, 02 then 9 digits: the area code 2x or 2xx and the subscriber number (`(028) 3822 1234`,
+      `0236 3822 123`, `+84 28 3822 1234`), also without the zero.
+    Each becomes E.164, `+84` and the number without its zero; anything else is null (8 digits, an 11-digit mobile of
+    the old plan, an old area code like `04 3825 1234`). An old-plan landline whose area code now starts a mobile
+    prefix (`08 3822 1234`, Hồ Chí Minh City before 2017) cannot be told from a mobile and reads as one. -#}
+{% macro vn_mobile_pattern() -%}
+    {{ return('(84|0|840)?[35789][0-9]{8}') }}
+{%- endmacro %}
+
+{% macro vn_landline_pattern() -%}
+    {{ return('(84|0|840)?2[0-9]{9}') }}
+{%- endmacro %}
+
 {% macro normalize_vn_phone(column) -%}
     {%- set digits = regex_replace_all(column, '[^0-9]', '') -%}
     case
-        when {{ regex_full_match(digits, '84[1-9][0-9]{8}') }}
-            then '+' || {{ digits }}
-        when {{ regex_full_match(digits, '0[1-9][0-9]{8}') }}
-            then '+84' || substr({{ digits }}, 2)
+        when {{ regex_full_match(digits, vn_mobile_pattern()) }} then '+84' || right({{ digits }}, 9)
+        when {{ regex_full_match(digits, vn_landline_pattern()) }} then '+84' || right({{ digits }}, 10)
     end
+{%- endmacro %}
+
+{#- mobile or landline, for a value normalize_vn_phone reads; null otherwise -#}
+{% macro vn_phone_kind(column) -%}
+    {%- set digits = regex_replace_all(column, '[^0-9]', '') -%}
+    case
+        when {{ regex_full_match(digits, vn_mobile_pattern()) }} then 'mobile'
+        when {{ regex_full_match(digits, vn_landline_pattern()) }} then 'landline'
+    end
+{%- endmacro %}
+
+
+{#- An email address, lower-cased: something, `@`, something, a dot and something; anything else is null. -#}
+{% macro clean_email(column) -%}
+    case when {{ column }} like '%_@_%._%' then lower({{ column }}) end
 {%- endmacro %}
 
 

@@ -41,6 +41,26 @@
             {% endfor %}
         {% endif %}
     {% endif %}
+    {#- raw values read as empty because they cannot be used, and the province spellings to add to the aliases seed -#}
+    {% if 'raw_values_nulled' in built %}
+        {% set nulled = run_query("select table_name, column_name, kind, value_count, examples from "
+            ~ built['raw_values_nulled'] ~ " order by table_name, column_name, kind") %}
+        {% if nulled.rows | length > 0 %}
+            {% do log('Raw values read as empty, not usable (table, column, kind, rows, e.g.; audit.raw_values_nulled):', info=true) %}
+        {% endif %}
+        {% for row in nulled.rows %}
+            {% do log('  %-16s %-20s %-16s %7d  %s' | format(row[0], row[1], row[2], row[3], row[4]), info=true) %}
+        {% endfor %}
+    {% endif %}
+    {% if 'unmatched_province_spellings' in built %}
+        {% set spellings = run_query("select province_spelling, sum(value_count) from " ~ built['unmatched_province_spellings']
+            ~ " group by 1 order by 2 desc, 1 limit 10") %}
+        {% if spellings.rows | length > 0 %}
+            {% do log('Province spellings matching no province, most rows first (add yours to seeds/vn_province_aliases.csv;'
+                ~ ' all in audit.unmatched_province_spellings): '
+                ~ spellings.rows | map('join', ' (') | join('), ') ~ ')', info=true) %}
+        {% endif %}
+    {% endif %}
     {% if 'clv_model_params' in built %}
         {% set fits = run_query(
             "select model, any_value(fit_status), any_value(status_message), any_value(n_customers),"

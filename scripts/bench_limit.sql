@@ -5,6 +5,7 @@
 -- lower bound of what the models phase has to do. The result goes to a Parquet file so that nothing is optimised
 -- away. Rules: models/staging/shop/base/*.sql, models/intermediate/orders/int_orders__valued.sql and
 -- models/intermediate/customers/int_customers__{order_history,rfm_scored,channel,region,lifecycle_segmented}.sql.
+-- A raw value is trimmed, and null when empty or a null word (macros/parsing.sql: clean_text, null_words).
 --
 -- The placeholders in double braces are filled in by scripts/bench.py (render_limit_sql): the table readers (Parquet or
 -- CSV, one file or a folder), the seed files, the as-of and build dates and the dbt vars of dbt_project.yml.
@@ -15,19 +16,19 @@ copy (
     -- customers: one row per kept customer ------------------------------------------------------------
     customers_cleaned as (
         select
-            nullif(trim(customer_id), '') as customer_id,
-            nullif(trim(full_name), '') as full_name,
-            nullif(trim(email), '') as email_text,
-            nullif(trim(phone), '') as phone_text,
-            nullif(trim(gender), '') as gender_text,
-            nullif(trim(birth_date), '') as birth_date_text,
-            nullif(trim(signup_at), '') as signup_at_text,
-            nullif(trim(province), '') as province_text,
-            nullif(trim(customer_type), '') as customer_type_text,
-            nullif(trim(company_name), '') as company_name,
-            nullif(trim(tags), '') as tags_text,
-            nullif(trim(acquisition_channel), '') as acquisition_channel_text,
-            nullif(trim(marketing_consent), '') as marketing_consent_text
+            case when upper(trim(customer_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(customer_id), '') end as customer_id,
+            case when upper(trim(full_name)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(full_name), '') end as full_name,
+            case when upper(trim(email)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(email), '') end as email_text,
+            case when upper(trim(phone)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(phone), '') end as phone_text,
+            case when upper(trim(gender)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(gender), '') end as gender_text,
+            case when upper(trim(birth_date)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(birth_date), '') end as birth_date_text,
+            case when upper(trim(signup_at)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(signup_at), '') end as signup_at_text,
+            case when upper(trim(province)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(province), '') end as province_text,
+            case when upper(trim(customer_type)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(customer_type), '') end as customer_type_text,
+            case when upper(trim(company_name)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(company_name), '') end as company_name,
+            case when upper(trim(tags)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(tags), '') end as tags_text,
+            case when upper(trim(acquisition_channel)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(acquisition_channel), '') end as acquisition_channel_text,
+            case when upper(trim(marketing_consent)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(marketing_consent), '') end as marketing_consent_text
         from {{ customers }}
     ),
 
@@ -93,19 +94,19 @@ copy (
     -- orders: one row per kept order --------------------------------------------------------------------
     orders_cleaned as (
         select
-            nullif(trim(order_id), '') as order_id,
-            nullif(trim(customer_id), '') as customer_id,
-            nullif(trim(ordered_at), '') as ordered_at_text,
-            nullif(trim(status), '') as status_text,
-            nullif(trim(channel), '') as channel_text,
-            nullif(trim(ship_province), '') as ship_province_text,
-            nullif(trim(gross_amount), '') as gross_amount_text,
-            nullif(trim(discount_amount), '') as discount_amount_text,
-            nullif(trim(refunded_amount), '') as refunded_amount_text,
-            nullif(trim(promo_code), '') as promo_code,
-            nullif(trim(payment_method), '') as payment_method_text,
-            nullif(trim(device_type), '') as device_type_text,
-            nullif(trim(updated_at), '') as updated_at_text
+            case when upper(trim(order_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(order_id), '') end as order_id,
+            case when upper(trim(customer_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(customer_id), '') end as customer_id,
+            case when upper(trim(ordered_at)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(ordered_at), '') end as ordered_at_text,
+            case when upper(trim(status)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(status), '') end as status_text,
+            case when upper(trim(channel)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(channel), '') end as channel_text,
+            case when upper(trim(ship_province)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(ship_province), '') end as ship_province_text,
+            case when upper(trim(gross_amount)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(gross_amount), '') end as gross_amount_text,
+            case when upper(trim(discount_amount)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(discount_amount), '') end as discount_amount_text,
+            case when upper(trim(refunded_amount)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(refunded_amount), '') end as refunded_amount_text,
+            case when upper(trim(promo_code)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(promo_code), '') end as promo_code,
+            case when upper(trim(payment_method)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(payment_method), '') end as payment_method_text,
+            case when upper(trim(device_type)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(device_type), '') end as device_type_text,
+            case when upper(trim(updated_at)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(updated_at), '') end as updated_at_text
         from {{ orders }}
     ),
 
@@ -127,7 +128,7 @@ copy (
                 status_text,
                 regexp_replace(replace(strip_accents(lower(nfc_normalize(status_text))), 'đ', 'd'), '[^a-z0-9]', '',
                                'g') as key
-            from (select distinct nullif(trim(status), '') as status_text from {{ orders }})
+            from (select distinct case when upper(trim(status)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(status), '') end as status_text from {{ orders }})
         )
     ),
 
@@ -250,7 +251,7 @@ copy (
                 channel_text,
                 regexp_replace(replace(strip_accents(lower(nfc_normalize(channel_text))), 'đ', 'd'), '[^a-z0-9]', '',
                                'g') as key
-            from (select distinct nullif(trim(channel), '') as channel_text from {{ orders }})
+            from (select distinct case when upper(trim(channel)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(channel), '') end as channel_text from {{ orders }})
         )
     ),
 
@@ -266,9 +267,9 @@ copy (
                 '[^a-z0-9]', '', 'g'
             ) as province_key
         from (
-            select distinct nullif(trim(ship_province), '') as province_text from {{ orders }}
+            select distinct case when upper(trim(ship_province)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(ship_province), '') end as province_text from {{ orders }}
             union
-            select distinct nullif(trim(province), '') from {{ customers }}
+            select distinct case when upper(trim(province)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(province), '') end from {{ customers }}
         )
     ),
 
@@ -316,12 +317,12 @@ copy (
     -- order items: kept lines of completed orders, for the favourite category ----------------------------
     items_cleaned as (
         select
-            nullif(trim(order_id), '') as order_id,
-            nullif(trim(line_number), '') as line_number_text,
-            nullif(trim(product_id), '') as product_id,
-            nullif(trim(category), '') as category_text,
-            nullif(trim(quantity), '') as quantity_text,
-            nullif(trim(unit_price), '') as unit_price_text,
+            case when upper(trim(order_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(order_id), '') end as order_id,
+            case when upper(trim(line_number)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(line_number), '') end as line_number_text,
+            case when upper(trim(product_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(product_id), '') end as product_id,
+            case when upper(trim(category)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(category), '') end as category_text,
+            case when upper(trim(quantity)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(quantity), '') end as quantity_text,
+            case when upper(trim(unit_price)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(unit_price), '') end as unit_price_text,
             file_index,
             file_row_number
         from {{ order_items }}

@@ -2,6 +2,8 @@
 -- on it (name, email, phone): for the CRM, Zalo OA or email tool that sends the care action, not for BI. Only
 -- customers with marketing_consent = yes are here (no or empty consent: left out). It lives in the `restricted`
 -- schema, is not bi_facing and is never exported to the BI folder (README "Personal data").
+-- A landline (phone_kind = 'landline') stays: a call reaches it (recommended_channel phone) and the customer may
+-- have an email; a tool that sends Zalo or SMS messages takes the rows with phone_kind = 'mobile' only.
 with
 
 segments as (
@@ -23,6 +25,7 @@ activation as (
         customers.full_name,
         customers.email,
         customers.phone,
+        customers.phone_kind,
         segments.lifecycle_segment,
         segments.recommended_action,
         segments.recommended_action_vi,

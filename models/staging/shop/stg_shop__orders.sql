@@ -18,7 +18,10 @@ kept as (
 
     select {{ star_except(
         ref('base_shop__orders'),
-        ['order_key', 'version_at', 'rejection_reason', 'rejected_column', 'rejected_value', 'loaded_at']
+        [
+            'order_key', 'channel_text', 'device_type_text', 'version_at', 'rejection_reason', 'rejected_column',
+            'rejected_value', 'loaded_at',
+        ]
     ) }}
     from base
     where

@@ -23,6 +23,12 @@ source as (
 
 ),
 
+province_aliases as (
+
+    select * from {{ ref('vn_province_aliases') }}
+
+),
+
 cleaned as (
 
     select
@@ -45,13 +51,31 @@ cleaned as (
 
 ),
 
+{# the province is matched once per distinct spelling, not once per row -#}
+province_spellings as (
+
+    select distinct province_text as spelling
+    from cleaned
+    where province_text is not null
+
+),
+
+province_codes as (
+
+    {{ matched_province_keys('province_spellings', 'province_aliases') }}
+
+),
+
 typed as (
 
     select
-        *,
-        {{ parse_timestamp('signup_at_text') }} as signup_at,
-        {{ parse_date('birth_date_text') }} as birth_date
+        cleaned.*,
+        {{ parse_timestamp('cleaned.signup_at_text') }} as signup_at,
+        {{ parse_date('cleaned.birth_date_text') }} as birth_date,
+        province_codes.province_key
     from cleaned
+    left join province_codes
+        on cleaned.province_text = province_codes.spelling
 
 ),
 
@@ -108,11 +132,16 @@ final as (
         source_row_number,
         customer_id,
         full_name,
-        case when email_text like '%_@_%._%' then lower(email_text) end as email,
+        email_text,
+        {{ clean_email('email_text') }} as email,
+        phone_text,
         {{ normalize_vn_phone('phone_text') }} as phone,
+        {{ vn_phone_kind('phone_text') }} as phone_kind,
+        gender_text,
         {{ map_gender('gender_text') }} as gender,
         province_text as province_name,
-        {{ province_key('province_text') }} as province_key,
+        province_key,
+        customer_type_text,
         {{ map_customer_type('customer_type_text', 'company_name') }} as customer_type,
         company_name,
         -- tags: lower-case, trimmed, empty entries dropped, kept in their original order
@@ -125,6 +154,7 @@ final as (
         ) as tags,
         acquisition_channel_text,
         {{ map_channel('acquisition_channel_text') }} as acquisition_channel,
+        marketing_consent_text,
         {{ map_consent('marketing_consent_text') }} as has_marketing_consent,
         birth_date,
         cast(signup_at as date) as signup_date,

@@ -53,6 +53,12 @@ source as (
 
 ),
 
+province_aliases as (
+
+    select * from {{ ref('vn_province_aliases') }}
+
+),
+
 cleaned as (
 
     select
@@ -157,12 +163,17 @@ device_codes as (
 
 ),
 
+province_spellings as (
+
+    select distinct ship_province_text as spelling
+    from batch
+    where ship_province_text is not null
+
+),
+
 province_codes as (
 
-    select
-        ship_province_text,
-        {{ province_key('ship_province_text') }} as ship_province_key
-    from (select distinct ship_province_text from batch) as spellings
+    {{ matched_province_keys('province_spellings', 'province_aliases') }}
 
 ),
 
@@ -256,11 +267,13 @@ final as (
         version_checked.order_id,
         version_checked.customer_id,
         version_checked.order_status,
+        version_checked.channel_text,
         channel_codes.channel,
         version_checked.ship_province_text as ship_province_name,
-        province_codes.ship_province_key,
+        province_codes.province_key as ship_province_key,
         upper(version_checked.promo_code) as promo_code,
         lower(version_checked.payment_method_text) as payment_method,
+        version_checked.device_type_text,
         device_codes.device_type,
         version_checked.gross_amount,
         coalesce(version_checked.discount_amount, 0) as discount_amount,
@@ -285,7 +298,7 @@ final as (
     left join device_codes
         on version_checked.device_type_text is not distinct from device_codes.device_type_text
     left join province_codes
-        on version_checked.ship_province_text is not distinct from province_codes.ship_province_text
+        on version_checked.ship_province_text = province_codes.spelling
 
 )
 
