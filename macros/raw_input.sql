@@ -100,15 +100,16 @@
 {#- The header mapping {table: {export name (lower-case, trimmed): contract column}}: the var raw_column_map, else the
     file column_map.yml in the raw folder (DuckDB only). -#}
 {% macro raw_column_map(source, files=none) %}
-    {% set mapping = var('raw_column_map', none) %}
-    {% set origin = 'the var raw_column_map' %}
-    {% if mapping is none and source.kind == 'folder' and target.type == 'duckdb' %}
+    {#- a dict, not a set: a value set inside a for loop does not outlive the loop in Jinja -#}
+    {% set found = {'mapping': var('raw_column_map', none), 'origin': 'the var raw_column_map'} %}
+    {% if found.mapping is none and source.kind == 'folder' and target.type == 'duckdb' %}
         {% for f in (files or []) if (f | lower).endswith('/column_map.yml') and f.count('/') == source.read_path.count('/') + 1 %}
             {% set text = run_query("select content from read_text('" ~ f.replace("'", "''") ~ "')").columns[0].values()[0] %}
-            {% set mapping = fromyaml(text) %}
-            {% set origin = 'column_map.yml' %}
+            {% do found.update({'mapping': fromyaml(text), 'origin': f.split('/')[-1]}) %}
         {% endfor %}
     {% endif %}
+    {% set mapping = found.mapping %}
+    {% set origin = found.origin %}
     {% set result = {} %}
     {% for table_name, names in (mapping or {}).items() %}
         {% set per_table = {} %}

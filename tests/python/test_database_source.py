@@ -1,0 +1,119 @@
+"""Raw data that already sits in database tables (README "Use your own data"): `raw_data_path` naming a DuckDB
+database file, attached read-only, with its tables in `raw_schema` (default main).
+
+- The bundled sample, loaded into a database file as typed tables the way a loader writes them (each CSV read with
+  DuckDB's type detection in the shop's time zone: dates become DATE, timestamps TIMESTAMP WITH TIME ZONE, counts
+  BIGINT, yes/no BOOLEAN; columns holding the sample's deliberately bad values stay text), in schema `shop`, builds
+  every table equal to the build from the CSV files (only `source_file` differs: it names the table).
+- Typed values are taken as they are: a DECIMAL amount is an amount, a DOUBLE amount with at most two decimals is
+  converted to DECIMAL(18,2), one with more is rejected as unparseable_value; a DATE is a date; a TIMESTAMP without
+  time zone is local time in source_timezone.
+- A database without `orders` stops the build naming it, and the tables it has.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import FIXTURES, PROJECT_DIR, DbtRun, run_dbt
+
+SAMPLE = PROJECT_DIR / "data" / "sample"
+SCHEMAS = ("staging", "intermediate", "marts", "audit", "restricted")
+NOT_COMPARED = {"loaded_at", "segmented_at", "recorded_at", "source_file"}
+
+
+def load_like_a_loader(database: Path, folder: Path, schema: str = "main") -> None:
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("set TimeZone = 'Asia/Ho_Chi_Minh'")
+        connection.execute(f"create schema if not exists {schema}")
+        for path in sorted(folder.glob("*.csv")):
+            connection.execute(f"create table {schema}.{path.stem} as select * from read_csv('{path}')")
+
+
+def tables(run: DbtRun) -> dict[str, list[tuple]]:
+    result = {}
+    with duckdb.connect(str(run.warehouse), read_only=True) as connection:
+        names = connection.sql(
+            "select table_schema, table_name from information_schema.tables where table_schema in "
+            f"{SCHEMAS} order by all").fetchall()
+        for schema, table in names:
+            columns = [row[0] for row in connection.sql(
+                f"select column_name from information_schema.columns where table_schema = '{schema}' "
+                f"and table_name = '{table}' order by ordinal_position").fetchall() if row[0] not in NOT_COMPARED]
+            selected = ", ".join(f'"{column}"' for column in columns)
+            result[f"{schema}.{table}"] = connection.sql(
+                f'select {selected} from "{schema}"."{table}" order by all').fetchall()
+    return result
+
+
+def test_typed_tables_of_a_database_file_build_the_same_warehouse_as_the_csv_files(
+        tmp_path: Path, sample_build: DbtRun) -> None:
+    database = tmp_path / "loader.duckdb"
+    load_like_a_loader(database, SAMPLE, schema="shop")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        types = dict(connection.sql(
+            "select table_name || '.' || column_name, data_type from information_schema.columns "
+            "where table_schema = 'shop'").fetchall())
+    # the loader typed what it could: the test exercises typed columns, not text in a database
+    assert types["customers.birth_date"] == "DATE"
+    assert types["orders.updated_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["orders.discount_amount"] == "BIGINT"
+    assert types["customers.marketing_consent"] == "BOOLEAN"
+    run = run_dbt(tmp_path / "build", database, raw_schema="shop")
+    assert run.returncode == 0, run.output[-5000:]
+    assert f"raw input: erasure_requests: not in raw database '{database}', read as an empty table" in run.output
+    mine, theirs = tables(run), tables(sample_build)
+    assert sorted(mine) == sorted(theirs)
+    # audit.warehouse_source records the source itself, which is the one thing meant to differ
+    differing = [name for name in theirs if mine[name] != theirs[name] and name != "audit.warehouse_source"]
+    assert not differing, f"differs from the build of the CSV files: {differing}"
+    assert run.query("select distinct source_file from staging.base_shop__orders") == [("orders",)]
+
+
+def test_typed_values_are_taken_as_they_are(tmp_path: Path) -> None:
+    database = tmp_path / "typed.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"create table customers as select * from read_csv('{FIXTURES / 'good' / 'customers.csv'}')")
+        # signup_at as a DATE; orders typed as a loader may type them: a DECIMAL and a DOUBLE amount, a TIMESTAMP
+        # without time zone (local time)
+        connection.execute("create or replace table customers as select * replace (try_cast(signup_at as date) as signup_at) "
+                           "from customers where try_cast(signup_at as date) is not null")
+        connection.execute("""
+            create table orders (order_id varchar, customer_id varchar, ordered_at timestamp, status varchar,
+                                 gross_amount decimal(18, 2), discount_amount double)
+        """)
+        connection.execute("""
+            insert into orders values
+                ('O_DECIMAL', 'C1', timestamp '2024-11-30 10:00:00', 'completed', 250000.00, 0),
+                ('O_DOUBLE_OK', 'C1', timestamp '2024-12-01 23:30:00', 'completed', 100000.50, 0.25),
+                ('O_DOUBLE_BAD', 'C1', timestamp '2024-12-01 23:30:00', 'completed', 100000, 12.345)
+        """)
+    run = run_dbt(tmp_path / "build", database, max_rejected_share=0.5)
+    assert run.returncode == 0, run.output[-5000:]
+    rows = {row[0]: row[1:] for row in run.query(
+        "select order_id, gross_amount::varchar, discount_amount::varchar, ordered_at::varchar, ordered_date::varchar,"
+        " rejection_reason, rejected_column, rejected_value from staging.base_shop__orders"
+        " where order_id like 'O_D%'")}
+    assert rows["O_DECIMAL"] == ("250000.00", "0.00", "2024-11-30 10:00:00", "2024-11-30", None, None, None)
+    # a TIMESTAMP is local time: 23:30 stays on 1 December, whatever the warehouse's own time zone
+    assert rows["O_DOUBLE_OK"] == ("100000.50", "0.25", "2024-12-01 23:30:00", "2024-12-01", None, None, None)
+    assert rows["O_DOUBLE_BAD"][4:6] == ("unparseable_value", "discount_amount")
+    assert rows["O_DOUBLE_BAD"][6].startswith("12.345")
+    signups = dict(run.query("select customer_id, signup_at::varchar from staging.stg_shop__customers"))
+    with duckdb.connect(str(database), read_only=True) as connection:
+        expected = dict(connection.sql("select customer_id, (signup_at::timestamp)::varchar from customers").fetchall())
+    assert signups and signups == {key: value for key, value in expected.items() if key in signups}
+
+
+@pytest.mark.parametrize("schema", ["main"])
+def test_a_database_without_orders_stops_naming_it(tmp_path: Path, schema: str) -> None:
+    database = tmp_path / "no_orders.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"create table {schema}.Customers as select * from read_csv('{FIXTURES / 'good' / 'customers.csv'}')")
+        connection.execute(f"create table {schema}.notes (note varchar)")
+    run = run_dbt(tmp_path / "build", database)
+    assert run.returncode != 0
+    assert (f"raw database '{database}': required table 'orders' is missing in schema main; found: Customers, notes"
+            in run.output), run.output[-3000:]
