@@ -18,7 +18,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-orchestra
 	@touch $@
 
 ## build: build the DuckDB warehouse from the bundled sample (seeds, models, data and unit tests) and print
-## the rejected rows and the segment summary. Pass dbt vars with VARS='{raw_data_path: ..., as_of_date: ...}'.
+## the rejected rows and the segment summary. Your dbt vars are read from settings.yml (README "Your settings file");
+## VARS='{raw_data_path: ..., as_of_date: ...}' overrides them one key at a time.
 ## FULL_REFRESH=1 re-checks every raw order instead of the recent ones (docs/incremental.md).
 ## The build runs on a copy of the warehouse, which replaces the published one only when every error-severity test
 ## passed; then every BI-facing mart is exported as Parquet and CSV to exports/current (docs/publish.md, docs/bi.md).

@@ -1,36 +1,60 @@
 {#- on-run-end: after a build or run, print the kept and rejected rows per table and reason, the fit of the
-    predicted-value models, and the customers and revenue share per lifecycle segment, so that whoever ran the build
-    sees them without opening the warehouse. -#}
+    predicted-value models, the customers and revenue share per lifecycle segment, and last, in words, what in the
+    input stopped the build or warned (macros/user_messages.sql; after `dbt test`, only that), so that whoever ran
+    the build sees them without opening the warehouse. -#}
 {% macro report_build_summary(results) %}
-    {% if not execute or flags.WHICH not in ('build', 'run') %}
+    {#- `dbt test` builds no model: only the tests' messages are printed -#}
+    {% if not execute or flags.WHICH not in ('build', 'run', 'test') %}
         {{ return('') }}
     {% endif %}
     {% set built = {} %}
     {% for result in results if result.status == 'success' and result.node.resource_type == 'model' %}
         {% do built.update({result.node.name: result.node.relation_name}) %}
     {% endfor %}
-    {#- read the base models, not audit.rejected_rows, so the counts show even when a table over the rejection
-        limit stopped the build before the audit models -#}
-    {% set base_models = [] %}
-    {% for name in built.keys() | sort if name.startswith('base_shop__') %}
-        {% do base_models.append(name) %}
-    {% endfor %}
-    {% if base_models | length > 0 %}
-        {% set queries = [] %}
-        {% for name in base_models %}
+    {#- the final counts: the staging models, after the cross-table checks (unknown_customer, unknown_order), as the
+        rejected-share test and audit.raw_row_reconciliation count them. Where a build stopped before a table's
+        staging models (a failed test upstream), its base model's counts stand in, before those checks, and the
+        summary says so. Not audit.rejected_rows: a table over the rejection limit stops the build before it. -#}
+    {% set queries = [] %}
+    {% set before_checks = [] %}
+    {% for table_name in ['customers', 'order_items', 'orders', 'referrals', 'support_tickets'] %}
+        {% set kept, rejected, base = 'stg_shop__' ~ table_name, 'stg_shop__rejected_' ~ table_name,
+            'base_shop__' ~ table_name %}
+        {% if kept in built and rejected in built %}
             {% do queries.append(
-                "select '" ~ name[11:] ~ "' as table_name, coalesce(rejection_reason, '(kept)') as reason, count(*) as row_count"
-                ~ " from " ~ built[name] ~ " group by all") %}
-        {% endfor %}
+                "select '" ~ table_name ~ "' as table_name, '(kept)' as reason, count(*) as row_count"
+                ~ " from " ~ built[kept]
+                ~ " union all select '" ~ table_name ~ "', rejection_reason, count(*) from " ~ built[rejected]
+                ~ " group by rejection_reason") %}
+        {% elif base in built %}
+            {#- only orders and order_items have checks after their base model -#}
+            {% if table_name in ('orders', 'order_items') %}{% do before_checks.append(table_name) %}{% endif %}
+            {% do queries.append(
+                "select '" ~ table_name ~ "' as table_name, coalesce(rejection_reason, '(kept)') as reason,"
+                ~ " count(*) as row_count from " ~ built[base] ~ " group by all") %}
+        {% endif %}
+    {% endfor %}
+    {% if queries | length > 0 %}
         {% set counts = run_query(
-            "with counts as (" ~ queries | join(' union all ') ~ ")"
-            ~ " select table_name, reason, row_count, sum(row_count) over (partition by table_name) as raw_rows"
-            ~ " from counts order by table_name, reason = '(kept)' desc, row_count desc, reason") %}
+            "with counts as (" ~ queries | join(' union all ') ~ "),"
+            ~ " totals as (select table_name, reason, row_count,"
+            ~ " sum(row_count) over (partition by table_name) as raw_rows from counts)"
+            ~ " select table_name, reason, row_count, raw_rows from totals"
+            ~ " where raw_rows > 0 and (row_count > 0 or reason = '(kept)')"
+            ~ " order by table_name, reason = '(kept)' desc, row_count desc, reason") %}
+        {% set hints = rejection_reason_hints() %}
         {% do log('Raw rows kept and rejected (table, reason, rows, share of raw rows; limit '
             ~ var('max_rejected_share') ~ ' per table):', info=true) %}
         {% for row in counts.rows %}
-            {% do log('  ' ~ '%-16s %-28s %9d %7.2f%%' | format(row[0], row[1], row[2], 100.0 * row[2] / row[3]), info=true) %}
+            {% set line = '  ' ~ '%-16s %-28s %9d %7.2f%%' | format(row[0], row[1], row[2], 100.0 * row[2] / row[3]) %}
+            {% do log(line ~ ('  (' ~ hints[row[1]] ~ ')' if row[1] in hints else ''), info=true) %}
         {% endfor %}
+        {% set shown = counts.columns[0].values() %}
+        {% set before_checks = before_checks | select('in', shown) | list %}
+        {% if before_checks %}
+            {% do log('  (' ~ before_checks | join(', ') ~ ': counted before the cross-table checks (unknown_customer,'
+                ~ ' unknown_order), as the build stopped before their staging models)', info=true) %}
+        {% endif %}
         {% if 'raw_row_reconciliation' in built %}
             {#- rows of customers who asked to be forgotten are in no model: only their count is shown -#}
             {% set erased = run_query(
@@ -96,5 +120,9 @@
             {% endfor %}
         {% endif %}
     {% endif %}
+    {#- last: what stopped the build (or warned) in the words of the tests that judge the input -#}
+    {% for line in user_message_lines(results) %}
+        {% do log(line, info=true) %}
+    {% endfor %}
     {{ return('') }}
 {% endmacro %}

@@ -15,7 +15,8 @@
   queue).
 
 Environment: DUCKDB_PATH, RAW_DATA_PATH, DBT_TARGET_PATH (see project.py), and
-SEGMENTS_DBT_VARS (other dbt vars of every run, a YAML mapping; default none),
+SEGMENTS_DBT_VARS (other dbt vars of every run, a YAML mapping, over those of your settings file key by key;
+default none),
 SEGMENTS_SCHEDULE (cron expression, default "0 2 * * *"), SEGMENTS_TIMEZONE (default Asia/Ho_Chi_Minh),
 SEGMENTS_SCHEDULE_RUNNING (1: the schedule is on when the code loads; default off, switch it on in the UI),
 SEGMENTS_HISTORY_START (first partition of the history asset, default 2024-01-01),
@@ -68,7 +69,7 @@ from orchestration.project import (
     target_dir,
     warehouse_path,
 )
-from scripts import publish
+from scripts import publish, settings
 
 SCHEDULE_CRON = os.environ.get("SEGMENTS_SCHEDULE", "0 2 * * *")
 TIMEZONE = os.environ.get("SEGMENTS_TIMEZONE", "Asia/Ho_Chi_Minh")
@@ -94,7 +95,8 @@ class HistoryBackfillConfig(Config):
     vars: str = Field(
         default="",
         description="other dbt vars of your build, a YAML or JSON mapping as in `make build VARS=...` (rule "
-        "thresholds...), without as_of_date; empty: the SEGMENTS_DBT_VARS environment variable",
+        "thresholds...), without as_of_date; empty: the SEGMENTS_DBT_VARS environment variable; either over the "
+        "vars of your settings file (settings.yml), key by key",
     )
 
 
@@ -102,7 +104,8 @@ class DbtBuildConfig(HistoryBackfillConfig):
     """Run config of the dbt op (Launchpad: ops > customer_segmentation_dbt_assets > config)."""
 
     as_of_date: str | None = Field(
-        default=None, description="yyyy-mm-dd, the last day in every figure; empty: the newest valid order's date"
+        default=None, description="yyyy-mm-dd, the last day in every figure; empty: as_of_date of your settings "
+        "file, else the newest valid order's date"
     )
     full_refresh: bool = Field(default=False, description="dbt build --full-refresh (docs/incremental.md)")
 
@@ -115,7 +118,8 @@ def _iso_date(value: str, what: str) -> str:
 
 
 def build_vars(config: HistoryBackfillConfig) -> dict[str, Any]:
-    """The dbt vars of a run config, without as_of_date: its `vars` (else SEGMENTS_DBT_VARS) and the raw folder."""
+    """The dbt vars of a run config, without as_of_date: the settings file's vars (scripts/settings.py), its `vars`
+    (else SEGMENTS_DBT_VARS) over them key by key, and the raw folder."""
     text = config.vars or os.environ.get("SEGMENTS_DBT_VARS", "")
     try:
         extra = yaml.safe_load(text) if text.strip() else {}
@@ -124,8 +128,18 @@ def build_vars(config: HistoryBackfillConfig) -> dict[str, Any]:
     if not isinstance(extra, dict) or "as_of_date" in extra:
         raise Failure(description="vars: a mapping of dbt vars, without as_of_date (a field of its own)",
                       allow_retries=False)
+    extra = {key: value for key, value in settings_vars().items() if key != "as_of_date"} | extra
     raw = config.raw_data_path or extra.get("raw_data_path") or raw_data_path()
     return {**extra, "raw_data_path": str(raw)}
+
+
+def settings_vars() -> dict[str, Any]:
+    """The vars of the settings file (read at every run, so an edit needs no reload); a malformed file fails the
+    run with its one line, not retried."""
+    try:
+        return settings.merge_vars()
+    except settings.SettingsError as error:
+        raise Failure(description=str(error), allow_retries=False) from None
 
 
 def dbt_failure(run_results: Mapping[str, Any] | None, error: Exception | None) -> Failure:
@@ -163,8 +177,9 @@ def customer_segmentation_dbt_assets(
     the warehouse that is published (with the exports) only when the build passed: the publish step of
     `make build` (scripts/publish.py)."""
     dbt_vars = build_vars(config)
-    if config.as_of_date:
-        dbt_vars["as_of_date"] = _iso_date(config.as_of_date, "as_of_date")
+    as_of_date = config.as_of_date or settings_vars().get("as_of_date")  # the run config's, else the settings file's
+    if as_of_date:
+        dbt_vars["as_of_date"] = _iso_date(str(as_of_date), "as_of_date")
     try:
         with publish.build_copy(warehouse_path(), raw=publish.project_path(dbt_vars["raw_data_path"]),
                                 log=context.log.info) as build:

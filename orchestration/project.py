@@ -9,6 +9,9 @@ Environment (all optional):
 - DUCKDB_PATH       the warehouse file (profiles.yml; default warehouse/customer_segmentation.duckdb)
 - RAW_DATA_PATH     the raw folder (dbt_project.yml; default data/sample)
 - SEGMENTS_SCHEDULE, SEGMENTS_TIMEZONE, SEGMENTS_SCHEDULE_RUNNING, SEGMENTS_HISTORY_START: see definitions.py
+
+Each may also be set in the `env` section of your settings file (settings.yml, scripts/settings.py); the
+environment wins.
 """
 
 from __future__ import annotations
@@ -19,7 +22,11 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
+from scripts import settings
 from scripts.publish import DEFAULT_RAW_DATA_PATH, DEFAULT_WAREHOUSE, PROJECT_DIR, file_lock
+
+# the settings file's env (scripts/settings.py; e.g. DUCKDB_PATH) before anything below reads the environment
+settings.apply_environment()
 
 # the venv's dbt, whether or not the venv is activated (dagster-dbt would otherwise run the first `dbt` on PATH)
 _VENV_DBT = Path(sys.executable).with_name("dbt")

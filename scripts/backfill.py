@@ -10,6 +10,7 @@ and `customer_segment_history`; the history model replaces that date's rows. `cu
 marts are not touched: they stay at the current as-of date. At the end the intermediate models are rebuilt at the
 current as-of date, and the history, `segment_transitions` and their tests (transitions reconcile with the
 history) are built. Run `make build` first, with the same vars: the raw layer and staging are read as they are.
+The vars of your settings file (settings.yml, scripts/settings.py) are read too, with --vars over them key by key.
 
 Like `make build`, it goes through the publish step (scripts/publish.py): the writer lock, the raw pre-flight, every
 dbt invocation on one copy of the warehouse, and one publish (rename, then the exports) at the end, only when every
@@ -28,7 +29,7 @@ from datetime import date, timedelta
 import duckdb
 import yaml
 
-from scripts import publish
+from scripts import publish, settings
 
 HISTORY_CHAIN = "int_as_of_date+,+customer_segment_history"
 EVERY = ("month", "quarter", "week")
@@ -99,6 +100,10 @@ def close_dbt_connections() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        file_settings = settings.apply_environment()  # before the warehouse path: its env may set DUCKDB_PATH
+    except settings.SettingsError as error:
+        raise SystemExit(f"backfill: {error}") from None
     published = publish.published_warehouse()
     warehouse = str(published)
     current = current_as_of_date(warehouse)
@@ -113,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"backfill: {error}") from None
     if not isinstance(extra_vars, dict) or "as_of_date" in extra_vars:
         raise SystemExit("backfill: --vars must be a mapping of your build's vars, without as_of_date")
+    # the settings file's vars under --vars (its as_of_date, if any, is replaced by each backfilled date)
+    extra_vars = settings.merge_vars(extra_vars, file_settings)
+    extra_vars.pop("as_of_date", None)
     if not dates:
         raise SystemExit("backfill: no as-of date in the range; widen --start/--end")
     later = [d for d in dates if d > current]

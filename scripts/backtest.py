@@ -12,7 +12,8 @@ the first, and the actual holdout spend is the difference of their purchase valu
 the split date are compared; customers whose first purchase is after it are counted and left out.
 
 Outputs in --out: backtest.md (report), backtest.json (the same figures, machine-readable) and backtest.svg (mean
-predicted and actual purchases per decile of predicted purchases). How to read them: docs/backtest.md.
+predicted and actual purchases per decile of predicted purchases). How to read them: docs/backtest.md. The vars of
+your settings file (settings.yml, scripts/settings.py) are read too, with --vars and --raw-data-path over them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pyarrow as pa
 import yaml
 
 from clv import bg_nbd, gamma_gamma
+from scripts import settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).with_name("dbt")
@@ -578,6 +580,14 @@ def main(argv: list[str] | None = None) -> int:
             if "raw_data_path" in extra_vars:
                 raise BacktestError("raw_data_path is set both by --raw-data-path and in --vars; keep one")
             raw = str(Path(raw).expanduser().resolve())  # dbt runs in the project folder
+        # the settings file's vars under --vars (and under --raw-data-path); the backtest sets as_of_date itself
+        try:
+            extra_vars = settings.merge_vars(extra_vars, settings.apply_environment())
+        except settings.SettingsError as error:
+            raise BacktestError(str(error)) from None
+        extra_vars.pop("as_of_date", None)
+        if raw is not None:
+            extra_vars.pop("raw_data_path", None)
         out = args.out.expanduser().resolve()
         report = run_backtest(args.split_date, args.end_date, out, raw, extra_vars)
         paths = write_outputs(report, out)

@@ -47,6 +47,8 @@ from pathlib import Path
 
 import duckdb
 
+from scripts import settings
+
 PROJECT = "customer_segmentation"
 DEFAULT_WAREHOUSE = Path("warehouse/customer_segmentation.duckdb")
 DEFAULT_OUT = Path("exports")
@@ -411,6 +413,11 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        settings.apply_environment()  # the settings file's env (e.g. DUCKDB_PATH), unless set in the environment
+    except settings.SettingsError as error:
+        print(f"export_marts: {error}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", type=Path,
                         default=Path(os.environ.get("DUCKDB_PATH", DEFAULT_WAREHOUSE)),

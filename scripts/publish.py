@@ -4,7 +4,8 @@
                               [--no-export | --export] [--no-wait]
 
 The one publish step of `make build`, `make backfill` (scripts/backfill.py) and the Dagster jobs
-(orchestration/definitions.py). In order:
+(orchestration/definitions.py). The dbt vars are those of your settings file (settings.yml, scripts/settings.py)
+with --vars over them key by key. In order:
 
 1. take the warehouse's writer lock (`<warehouse>.publish.lock`; a second publisher waits for it);
 2. run the raw pre-flight (scripts/preflight.py, when present; with the dbt vars raw_schema and raw_column_map): a
@@ -44,6 +45,8 @@ from typing import Any
 
 import duckdb
 import yaml
+
+from scripts import settings
 
 try:  # POSIX advisory locks; on Windows only DuckDB's own file lock keeps two writers apart
     import fcntl
@@ -391,13 +394,18 @@ def pointed_at(build: Build) -> Iterator[None]:
 
 
 def _dbt_vars(text: str | None) -> dict[str, Any]:
+    """The build's dbt vars: the settings file's (scripts/settings.py; its `env` goes into os.environ), with those
+    of --vars over them key by key."""
     try:
         parsed = yaml.safe_load(text) if text and text.strip() else {}
     except yaml.YAMLError as error:
         raise PublishError(f"--vars: not YAML: {str(error).splitlines()[0]}") from None
     if not isinstance(parsed, dict):
         raise PublishError("--vars: a mapping of dbt vars, e.g. '{raw_data_path: data/mine}'")
-    return parsed
+    try:
+        return settings.merge_vars(parsed, settings.apply_environment())
+    except settings.SettingsError as error:
+        raise PublishError(str(error)) from None
 
 
 def _target_path(dbt_args: list[str]) -> Path:

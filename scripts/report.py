@@ -26,6 +26,8 @@ from typing import Any
 
 import duckdb
 
+from scripts import settings
+
 DEFAULT_WAREHOUSE = Path("warehouse/customer_segmentation.duckdb")
 DEFAULT_OUT = Path("reports/segment_report.html")
 REQUIRED_TABLES = (
@@ -843,6 +845,11 @@ def write_report(warehouse: Path, out: Path, generated_at: datetime | None = Non
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        settings.apply_environment()  # the settings file's env (e.g. DUCKDB_PATH), unless set in the environment
+    except settings.SettingsError as error:
+        print(f"report: {error}", file=sys.stderr)
+        return 1
     default_warehouse = Path(os.environ.get("DUCKDB_PATH") or DEFAULT_WAREHOUSE)
     parser = argparse.ArgumentParser(prog="python -m scripts.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", type=Path, default=default_warehouse,

@@ -22,33 +22,94 @@
 {% endtest %}
 
 
-{#- On a base model (one row per raw row, with rejection_reason): fails when the rejected share exceeds the var
-    max_rejected_share, so a file that is mostly garbage stops the build before any customer figure is built. -#}
-{#- The rejected rows of a raw table stay within `max_rejected_share` of its rows. `model` is the base model (one row
-    per raw row); `rejected_model`, when given, holds all the table's rejected rows (checks made downstream of the
-    base model included), otherwise the base model's rejection_reason counts. -#}
+{#- The rejected rows of a raw table stay within `max_rejected_share` of its rows, so a file that is mostly garbage
+    stops the build before any customer figure is built. `model` is the base model (one row per raw row);
+    `rejected_model`, when given, holds all the table's rejected rows (checks made downstream of the base model
+    included), otherwise the base model's rejection_reason counts. The failing row's `message` names the share, the
+    limit and the top reasons with their counts (printed by the build summary, macros/user_messages.sql); fail_calc
+    makes dbt's "Got N results" the number of rejected rows. -#}
 {% test rejected_share_within_limit(model, table_label, rejected_model=none) %}
+    {{ config(fail_calc='coalesce(sum(rejected_rows), 0)', meta={'user_message': true}) }}
+    {%- set top = 3 %}
     with
+
+    rejected as (
+
+        select rejection_reason, rejected_column
+        {%- if rejected_model is not none %}
+        from {{ rejected_model }}
+        {%- else %}
+        from {{ model }}
+        where rejection_reason is not null
+        {%- endif %}
+
+    ),
 
     counts as (
 
         select
             (select count(*) from {{ model }}) as raw_rows,
-            {%- if rejected_model is not none %}
-            (select count(*) from {{ rejected_model }}) as rejected_rows
-            {%- else %}
-            (select count(rejection_reason) from {{ model }}) as rejected_rows
-            {%- endif %}
+            (select count(*) from rejected) as rejected_rows
+
+    ),
+
+    reasons as (
+
+        select
+            rejection_reason,
+            rejected_column,
+            count(*) as row_count
+        from rejected
+        group by rejection_reason, rejected_column
+
+    ),
+
+    ranked as (
+
+        select
+            row_number() over (order by row_count desc, rejection_reason, rejected_column) as reason_rank,
+            rejection_reason
+            || ' ' || {{ count_text('row_count') }}
+            || coalesce(
+                ' (' || nullif(concat_ws('; ', rejected_column, {{ rejection_hint_sql('rejection_reason') }}), '')
+                || ')',
+                ''
+            ) as reason_text
+        from reasons
+
+    ),
+
+    top_reasons as (
+
+        select
+            concat_ws(
+                ', '
+                {%- for rank in range(1, top + 1) %},
+                max(case when reason_rank = {{ rank }} then reason_text end)
+                {%- endfor %}
+            )
+            || case
+                when count(*) > {{ top }} then ', and ' || cast(count(*) - {{ top }} as string) || ' more (listed above)'
+                else ''
+            end as reason_list
+        from ranked
 
     )
 
     select
         '{{ table_label }}' as table_name,
-        raw_rows,
-        rejected_rows,
-        {{ var('max_rejected_share') }} as max_rejected_share
+        counts.raw_rows,
+        counts.rejected_rows,
+        {{ var('max_rejected_share') }} as max_rejected_share,
+        '{{ table_label }}: '
+        || cast(round(100.0 * counts.rejected_rows / nullif(counts.raw_rows, 0), 1) as string) || '% of '
+        || {{ count_text('counts.raw_rows') }} || ' raw rows rejected (limit max_rejected_share = '
+        || '{{ var("max_rejected_share") }}): ' || top_reasons.reason_list
+        || '; the rows: {{ (rejected_model if rejected_model is not none else model).schema }}.'
+        || '{{ (rejected_model if rejected_model is not none else model).identifier }}' as message
     from counts
-    where rejected_rows > {{ var('max_rejected_share') }} * raw_rows
+    cross join top_reasons
+    where counts.rejected_rows > {{ var('max_rejected_share') }} * counts.raw_rows
 {% endtest %}
 
 

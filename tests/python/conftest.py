@@ -18,6 +18,9 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DBT = Path(sys.executable).with_name("dbt")
+# the tests never read a developer's settings.yml (scripts/settings.py): an empty settings file, for this process
+# and every command it starts
+os.environ["SEGMENTATION_SETTINGS"] = os.devnull
 
 
 @dataclass

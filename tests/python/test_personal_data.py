@@ -219,3 +219,14 @@ def test_freshness_warns_and_fails_on_either_side_of_its_thresholds(erasure: dic
     failing = run_dbt(erasure["workdir"], erasure["raw"], command=select, max_rejected_share=0.5,
                       freshness_warn_after_days=18, freshness_error_after_days=19)
     assert failing.returncode != 0 and "FAIL 20 assert_orders_are_fresh" in failing.output, failing.output[-3000:]
+    # and in words, last in the summary (macros/user_messages.sql), naming the threshold that was passed
+    words = "newest kept order 2024-12-31 is 20 days before as_of_date 2025-01-20 ({}): the feed has stopped, or " \
+            "build an earlier as_of_date"
+    assert f"Warnings about the input:\n  {words.format('freshness_warn_after_days = 19')}" in summary_text(second)
+    assert f"The input stopped the build:\n  {words.format('freshness_error_after_days = 19')}" in summary_text(
+        failing)
+
+
+def summary_text(run: DbtRun) -> str:
+    """dbt's output without the timestamps."""
+    return "\n".join(line.split(" ", 1)[1][1:] if line[:1].isdigit() else line for line in run.output.splitlines())

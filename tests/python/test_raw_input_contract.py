@@ -136,3 +136,9 @@ def test_mostly_garbage_fails_the_build_before_the_mart(tmp_path: Path) -> None:
     assert "rejected_share_within_limit_base_shop__customers" in run.output
     assert "SKIP relation marts.customer_segments" in run.output
     assert "missing_id                           1   12.50%" in run.output  # the summary shows the shares
+    # orders stopped before their staging models: counted from the base model, and the summary says so
+    assert "(orders: counted before the cross-table checks (unknown_customer, unknown_order)" in run.output
+    # and the summary ends with the reasons in words (macros/user_messages.sql)
+    assert ("customers: 37.5% of 8 raw rows rejected (limit max_rejected_share = 0.05): duplicate_row 1 (customer_id),"
+            " missing_id 1 (customer_id), unparseable_value 1 (signup_at); the rows: staging.base_shop__customers"
+            ) in run.output
