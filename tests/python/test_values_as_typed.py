@@ -1,5 +1,5 @@
 """Values as people type them (issue 16): null words, phones that lost their leading zero, landlines, provinces
-written inside an address, and the count of every value the cleaning reads as empty (docs/bad-input.md, rows 34-39).
+written inside an address, and the count of every value the cleaning reads as empty (docs/bad-input.md, rows 47-52).
 
 One dbt build of a small raw folder holding every case (each dbt invocation costs seconds), then plain Python for the
 province-seed builder.
