@@ -174,22 +174,22 @@
 
 {#- `select *` without some columns, of a relation (a ref or source): DuckDB's `* exclude (...)`; elsewhere the
     column list read from the warehouse (the relation exists when the model runs: it is upstream). -#}
-{% macro star_except(relation, except) -%}
-    {{ return(adapter.dispatch('star_except', 'customer_segmentation')(relation, except)) }}
+{% macro star_except(relation, except, relation_alias=none) -%}
+    {{ return(adapter.dispatch('star_except', 'customer_segmentation')(relation, except, relation_alias)) }}
 {%- endmacro %}
 
-{% macro duckdb__star_except(relation, except) -%}
-    * exclude ({{ except | join(', ') }})
+{% macro duckdb__star_except(relation, except, relation_alias=none) -%}
+    {{ relation_alias ~ '.' if relation_alias }}* exclude ({{ except | join(', ') }})
 {%- endmacro %}
 
-{% macro default__star_except(relation, except) -%}
+{% macro default__star_except(relation, except, relation_alias=none) -%}
     {%- if not execute -%}
         *
     {%- else -%}
         {%- set excluded = except | map('lower') | list -%}
         {%- set kept = [] -%}
         {%- for column in adapter.get_columns_in_relation(relation) if column.name | lower not in excluded -%}
-            {%- do kept.append(adapter.quote(column.name)) -%}
+            {%- do kept.append((relation_alias ~ '.' if relation_alias else '') ~ adapter.quote(column.name)) -%}
         {%- endfor -%}
         {%- if kept | length == 0 -%}
             {{ exceptions.raise_compiler_error(

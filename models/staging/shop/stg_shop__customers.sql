@@ -1,5 +1,6 @@
 -- The customers rows that passed every check in base_shop__customers;
--- stg_shop__rejected_customers holds the rest.
+-- stg_shop__rejected_customers holds the rest. The province is matched here, against the aliases seed: its whole
+-- value, else the last part of an address that is a province (`Q.1, TP Hồ Chí Minh`), once per distinct spelling.
 with
 
 base as (
@@ -8,15 +9,39 @@ base as (
 
 ),
 
+province_aliases as (
+
+    select * from {{ ref('vn_province_aliases') }}
+
+),
+
+province_spellings as (
+
+    select distinct province_name as spelling
+    from base
+    where rejection_reason is null and province_name is not null
+
+),
+
+province_codes as (
+
+    {{ matched_province_keys('province_spellings', 'province_aliases') }}
+
+),
+
 kept as (
 
     {#- the raw texts are for audit.raw_values_nulled; acquisition_channel_text stays, as before -#}
-    select {{ star_except(ref('base_shop__customers'), [
-        'email_text', 'phone_text', 'gender_text', 'customer_type_text', 'marketing_consent_text',
-        'rejection_reason', 'rejected_column', 'rejected_value',
-    ]) }}
+    select
+        {{ star_except(ref('base_shop__customers'), [
+            'province_key', 'email_text', 'phone_text', 'gender_text', 'customer_type_text', 'marketing_consent_text',
+            'rejection_reason', 'rejected_column', 'rejected_value',
+        ], relation_alias='base') }},
+        province_codes.province_key
     from base
-    where rejection_reason is null
+    left join province_codes
+        on base.province_name = province_codes.spelling
+    where base.rejection_reason is null
 
 )
 

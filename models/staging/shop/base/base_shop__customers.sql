@@ -23,12 +23,6 @@ source as (
 
 ),
 
-province_aliases as (
-
-    select * from {{ ref('vn_province_aliases') }}
-
-),
-
 cleaned as (
 
     select
@@ -51,31 +45,13 @@ cleaned as (
 
 ),
 
-{# the province is matched once per distinct spelling, not once per row -#}
-province_spellings as (
-
-    select distinct province_text as spelling
-    from cleaned
-    where province_text is not null
-
-),
-
-province_codes as (
-
-    {{ matched_province_keys('province_spellings', 'province_aliases') }}
-
-),
-
 typed as (
 
     select
         cleaned.*,
         {{ parse_timestamp('cleaned.signup_at_text') }} as signup_at,
-        {{ parse_date('cleaned.birth_date_text') }} as birth_date,
-        province_codes.province_key
+        {{ parse_date('cleaned.birth_date_text') }} as birth_date
     from cleaned
-    left join province_codes
-        on cleaned.province_text = province_codes.spelling
 
 ),
 
@@ -140,7 +116,9 @@ final as (
         gender_text,
         {{ map_gender('gender_text') }} as gender,
         province_text as province_name,
-        province_key,
+        {#- the whole value's key; a province written inside an address is matched in stg_shop__customers, against
+            the aliases seed, so that this model never depends on the seed -#}
+        {{ province_key('province_text') }} as province_key,
         customer_type_text,
         {{ map_customer_type('customer_type_text', 'company_name') }} as customer_type,
         company_name,

@@ -53,12 +53,6 @@ source as (
 
 ),
 
-province_aliases as (
-
-    select * from {{ ref('vn_province_aliases') }}
-
-),
-
 cleaned as (
 
     select
@@ -163,17 +157,14 @@ device_codes as (
 
 ),
 
-province_spellings as (
-
-    select distinct ship_province_text as spelling
-    from batch
-    where ship_province_text is not null
-
-),
-
+{#- the whole value's key; a province written inside an address is matched in stg_shop__orders, against the aliases
+    seed, so that this incremental model never depends on the seed (an alias added later reaches every order) -#}
 province_codes as (
 
-    {{ matched_province_keys('province_spellings', 'province_aliases') }}
+    select
+        ship_province_text,
+        {{ province_key('ship_province_text') }} as ship_province_key
+    from (select distinct ship_province_text from batch) as spellings
 
 ),
 
@@ -270,7 +261,7 @@ final as (
         version_checked.channel_text,
         channel_codes.channel,
         version_checked.ship_province_text as ship_province_name,
-        province_codes.province_key as ship_province_key,
+        province_codes.ship_province_key,
         upper(version_checked.promo_code) as promo_code,
         lower(version_checked.payment_method_text) as payment_method,
         version_checked.device_type_text,
@@ -298,7 +289,7 @@ final as (
     left join device_codes
         on version_checked.device_type_text is not distinct from device_codes.device_type_text
     left join province_codes
-        on version_checked.ship_province_text = province_codes.spelling
+        on version_checked.ship_province_text is not distinct from province_codes.ship_province_text
 
 )
 
