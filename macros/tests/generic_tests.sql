@@ -37,7 +37,7 @@
 
         select rejection_reason, rejected_column
         {%- if rejected_model is not none %}
-        from {{ rejected_model }}
+        from {{ tested_relation(rejected_model) }}
         {%- else %}
         from {{ model }}
         where rejection_reason is not null

@@ -173,7 +173,7 @@ def test_row_reconciliation_equal_on_both_engines(spark_build: SparkBuild, sampl
 
 def test_spark_target_reads_the_files_where_they_lie() -> None:
     """No seed or copy of the raw data: the spark target reads raw_data_path through external tables."""
-    macros = (PROJECT_DIR / "macros" / "register_raw_sources.sql").read_text(encoding="utf-8")
+    macros = (PROJECT_DIR / "macros" / "raw_input.sql").read_text(encoding="utf-8")
     assert "spark__raw_file_reader" in macros and "using ' ~ fmt" in macros
     profile = (PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8")
     assert "method: session" in profile

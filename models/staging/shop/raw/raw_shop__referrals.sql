@@ -1,3 +1,2 @@
 -- The raw referrals as the source holds them (contract: _shop__raw.yml; reader: macros/raw_input.sql).
-{{ config(materialized='ephemeral') }}
 {{ raw_input('referrals') }}

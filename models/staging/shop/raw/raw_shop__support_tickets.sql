@@ -1,3 +1,2 @@
 -- The raw support_tickets as the source holds them (contract: _shop__raw.yml; reader: macros/raw_input.sql).
-{{ config(materialized='ephemeral') }}
 {{ raw_input('support_tickets') }}
