@@ -3,7 +3,8 @@
 -- province spelling; each spelling in audit.unmatched_province_spellings), unknown_code (a gender, channel,
 -- customer type, consent or device value in none of the lists of macros/code_mappings.sql, read as unknown, other
 -- or individual). Empty values and null words (`N/A`, `-`, …) are not counted: they say "no value". Counted over
--- the raw rows of the base models (rejected rows included, the forget list's rows left out), with the most frequent
+-- the raw rows of the base models (rejected rows included, the forget list's rows left out; provinces over the kept
+-- rows, since they are matched in the staging models), with the most frequent
 -- values as examples, masked where the column is a direct identifier (phone, email: meta direct_identifier in
 -- _shop__models.yml). Each rule is the macro the base model applies, run once per distinct raw value.
 {%- set checks = [

@@ -1,5 +1,5 @@
 -- The province spellings that match no province, in the customers' province and the orders' ship_province, with
--- their raw rows: what to add to seeds/vn_province_aliases.csv (README "Input contract"). A spelling matches when
+-- their kept rows: what to add to seeds/vn_province_aliases.csv (README "Input contract"). A spelling matches when
 -- its whole value or one of its parts is an alias (staging models, macro matched_province_keys). A value of more than
 -- two comma- or semicolon-separated parts is listed by its last two (`…, Quận 1, TP HCMM`), so that a street
 -- address is not copied here; provinces are coarse locations and are listed as written.
