@@ -18,20 +18,6 @@
     {% if not execute or flags.WHICH not in ('build', 'run', 'retry') %}
         {{ return('') }}
     {% endif %}
-    {% set source = raw_source() %}
-    {% set files = list_raw_files(source.read_path) if source.kind == 'folder' else none %}
-    {% set reading = state_fingerprint(['raw_shop__', 'base_shop__'], raw_column_map(source, files).map) %}
-    {% set rules = state_fingerprint(['int_', 'customer_segment', 'segment_'], none) %}
-    {% set state_schema = api.Relation.create(database=target.database, schema='audit') %}
-    {% do adapter.create_schema(state_schema) %}
-    {% set state_relation = api.Relation.create(database=target.database, schema='audit', identifier='warehouse_source',
-                                                type='table') %}
-    {% do run_query('create table if not exists ' ~ state_relation ~ ' (source ' ~ dbt.type_string()
-        ~ ', reading_fingerprint ' ~ dbt.type_string() ~ ', rules_fingerprint ' ~ dbt.type_string()
-        ~ ', recorded_at timestamp)') %}
-    {% set recorded = run_query('select source, reading_fingerprint, rules_fingerprint from ' ~ state_relation).rows %}
-    {% set previous = recorded[0] if recorded | length > 0 else none %}
-
     {#- the incremental models: dropped to be rebuilt in full, except the history (full_refresh=false), moved aside -#}
     {% set incremental = [] %}
     {% set history = [] %}
@@ -40,6 +26,25 @@
             and node.config.materialized == 'incremental' %}
         {% do (history if node.config.full_refresh == false else incremental).append(node) %}
     {% endfor %}
+    {#- where incremental models are plain tables (Spark: incremental_or_table), every build starts afresh: there is
+        no state to bind -#}
+    {% if incremental | length == 0 and history | length == 0 %}
+        {{ return('') }}
+    {% endif %}
+    {% set source = raw_source() %}
+    {% set files = list_raw_files(source.read_path) if source.kind == 'folder' else none %}
+    {% set reading = state_fingerprint(['raw_shop__', 'base_shop__'], raw_column_map(source, files).map) %}
+    {% set rules = state_fingerprint(['int_', 'customer_segment', 'segment_'], none) %}
+    {% set state_schema = api.Relation.create(database=state_database(), schema='audit') %}
+    {% do adapter.create_schema(state_schema) %}
+    {% set state_relation = api.Relation.create(database=state_database(), schema='audit', identifier='warehouse_source',
+                                                type='table') %}
+    {% do run_query('create table if not exists ' ~ state_relation ~ ' (source ' ~ dbt.type_string()
+        ~ ', reading_fingerprint ' ~ dbt.type_string() ~ ', rules_fingerprint ' ~ dbt.type_string()
+        ~ ', recorded_at timestamp)') %}
+    {% set recorded = run_query('select source, reading_fingerprint, rules_fingerprint from ' ~ state_relation).rows %}
+    {% set previous = recorded[0] if recorded | length > 0 else none %}
+
     {% set existing = [] %}
     {% for node in incremental %}
         {% set relation = adapter.get_relation(node.database, node.schema, node.alias) %}
@@ -138,7 +143,7 @@
 
 {#- The archived histories: one row per source whose history was moved aside. -#}
 {% macro history_archive_relation() %}
-    {{ return(api.Relation.create(database=target.database, schema='history_archive', identifier='sources',
+    {{ return(api.Relation.create(database=state_database(), schema='history_archive', identifier='sources',
                                   type='table')) }}
 {% endmacro %}
 
@@ -149,7 +154,7 @@
 
 {#- Move `node`'s table aside as the history of `old_source`, and bring back `new_source`'s, when there is one. -#}
 {% macro move_history_aside(node, old_source, new_source) %}
-    {% do adapter.create_schema(api.Relation.create(database=target.database, schema='history_archive')) %}
+    {% do adapter.create_schema(api.Relation.create(database=state_database(), schema='history_archive')) %}
     {% set registry = history_archive_relation() %}
     {% do run_query('create table if not exists ' ~ registry ~ ' (source ' ~ dbt.type_string() ~ ', table_name '
         ~ dbt.type_string() ~ ', moved_at timestamp)') %}
@@ -192,8 +197,14 @@
         {{ return('') }}
     {% endif %}
     {% for row in run_query('select table_name from ' ~ registry).rows %}
-        {% set archived = api.Relation.create(database=target.database, schema='history_archive', identifier=row[0]) %}
+        {% set archived = api.Relation.create(database=state_database(), schema='history_archive', identifier=row[0]) %}
         {% do run_query('delete from ' ~ archived ~ ' where ' ~ is_erased_customer('customer_id', in_hook=true)) %}
     {% endfor %}
     {{ return('') }}
+{% endmacro %}
+
+
+{#- The target's database, where the engine has one (DuckDB: the file's catalog; Spark: none). -#}
+{% macro state_database() %}
+    {{ return(target.database if target.database is defined else none) }}
 {% endmacro %}
