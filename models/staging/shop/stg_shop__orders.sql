@@ -37,16 +37,25 @@ customers as (
 
 kept as (
 
+    {#- the columns by name (not star_except: Spark's version reads the relation, which a unit test does not have) -#}
     select
-        {{ star_except(
-            ref('base_shop__orders'),
-            [
-                'order_key', 'ship_province_key', 'channel_text', 'device_type_text', 'version_at', 'rejection_reason',
-                'rejected_column', 'rejected_value', 'loaded_at',
-            ],
-            relation_alias='base'
-        ) }},
-        province_codes.province_key as ship_province_key
+        base.source_file,
+        base.source_row_number,
+        base.order_id,
+        base.customer_id,
+        base.order_status,
+        base.channel,
+        base.ship_province_name,
+        province_codes.province_key as ship_province_key,
+        base.promo_code,
+        base.payment_method,
+        base.device_type,
+        base.gross_amount,
+        base.discount_amount,
+        base.refunded_amount,
+        base.ordered_date,
+        base.ordered_at,
+        base.updated_at
     from base
     left join province_codes
         on base.ship_province_name = province_codes.spelling
