@@ -461,7 +461,7 @@
     {%- set type = type | upper -%}
     {%- if type in ('VARCHAR', 'STRING', 'TEXT') or type.startswith('VARCHAR') or type.startswith('STRING') -%}
         cast({{ quoted }} as string)
-    {%- elif 'TIME ZONE' in type or type in ('TIMESTAMPTZ', 'TIMESTAMP_LTZ') -%}
+    {%- elif raw_type_is_instant(type) -%}
         {{ raw_local_timestamp_text(quoted) }}
     {%- elif kind == 'amount' and (type in ('DOUBLE', 'FLOAT', 'REAL') or (type.startswith('DECIMAL') and not type.endswith(',0)') and not type.endswith(',1)') and not type.endswith(',2)') and not type.endswith(', 0)') and not type.endswith(', 1)') and not type.endswith(', 2)'))) -%}
         case
@@ -472,6 +472,20 @@
         cast({{ quoted }} as string)
     {%- endif -%}
 {%- endmacro %}
+
+{#- A type that holds an instant (converted to local time), not a local date-time: DuckDB's TIMESTAMP WITH TIME ZONE;
+    on Spark, TIMESTAMP itself (TIMESTAMP_NTZ is the local one). -#}
+{% macro raw_type_is_instant(type) %}
+    {{ return(adapter.dispatch('raw_type_is_instant', 'customer_segmentation')(type | upper)) }}
+{% endmacro %}
+
+{% macro default__raw_type_is_instant(type) %}
+    {{ return('TIME ZONE' in type or type in ('TIMESTAMPTZ', 'TIMESTAMP_LTZ')) }}
+{% endmacro %}
+
+{% macro spark__raw_type_is_instant(type) %}
+    {{ return(type in ('TIMESTAMP', 'TIMESTAMP_LTZ')) }}
+{% endmacro %}
 
 {% macro raw_local_timestamp_text(quoted) %}
     {{ return(adapter.dispatch('raw_local_timestamp_text', 'customer_segmentation')(quoted)) }}

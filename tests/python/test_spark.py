@@ -2,6 +2,11 @@
 `session` mode (a local Spark inside the dbt process; Java 17+ on the PATH), and its customer_segments compared row
 for row with the DuckDB build of the same files.
 
+The Spark build reads the sample the way a loader leaves it on such an engine: tables in a schema of the warehouse
+(`raw_schema`), written by a separate Spark job with Spark's own type inference (timestamps in the shop's time zone,
+counts as integers; columns holding the sample's deliberately bad values stay strings). Reading files on Spark is
+checked by a `dbt show` of a base model on the CSV folder itself.
+
 Every deterministic column must be equal: ids, counts, dates, scores, segments, flags exactly; amounts exactly
 (both engines sum decimals); floating-point columns (shares, averages, medians) to 1e-9 relative. The predicted
 columns come from dbt Python models, which Spark's session mode cannot run: they must be null there, and the build
@@ -18,6 +23,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -66,14 +72,43 @@ def spark_build(tmp_path_factory: pytest.TempPathFactory) -> SparkBuild:
         "SPARK_WAREHOUSE_DIR": str(warehouse_dir),
     }
     env.pop("RAW_DATA_PATH", None)
+    warehouse_dir.mkdir(parents=True)
+    loaded = subprocess.run([sys.executable, "-c", LOADER, str(warehouse_dir), str(PROJECT_DIR / "data" / "sample")],
+                            cwd=workdir, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert loaded.returncode == 0, (loaded.stdout + loaded.stderr)[-4000:]
     args = [
         str(DBT), "build", "--target", "spark",
-        "--vars", json.dumps({"raw_data_path": str(PROJECT_DIR / "data" / "sample")}),
+        "--vars", json.dumps({"raw_schema": LOADER_SCHEMA}),
         "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
     ]
     completed = subprocess.run(args, cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=1200,
                                check=False)
     return SparkBuild(completed.returncode, completed.stdout + completed.stderr, warehouse_dir)
+
+
+# A loader's Spark job: every CSV of the sample into a table of schema LOADER_SCHEMA, with Spark's type inference in
+# the shop's time zone, in the metastore the dbt session then opens (the same Derby folder, one process at a time).
+LOADER_SCHEMA = "shop_loader"
+LOADER = f"""
+import sys
+from pathlib import Path
+from pyspark.sql import SparkSession
+warehouse, sample = sys.argv[1], Path(sys.argv[2])
+spark = (SparkSession.builder.enableHiveSupport().master("local[1]")
+         .config("spark.sql.warehouse.dir", warehouse)
+         .config("spark.hadoop.javax.jdo.option.ConnectionURL", "jdbc:derby:;databaseName=metastore_db;create=true")
+         .config("spark.driver.extraJavaOptions", "-Dderby.system.home=" + warehouse)
+         .config("spark.sql.session.timeZone", "Asia/Ho_Chi_Minh")
+         .config("spark.ui.enabled", "false")
+         .getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+spark.sql("create schema if not exists {LOADER_SCHEMA}")
+for path in sorted(sample.glob("*.csv")):
+    (spark.read.option("header", "true").option("inferSchema", "true").option("multiLine", "true")
+     .option("escape", '"').csv(str(path))
+     .write.mode("overwrite").saveAsTable("{LOADER_SCHEMA}." + path.stem))
+spark.stop()
+"""
 
 
 def dbt_lines(output: str) -> str:
@@ -155,13 +190,16 @@ def test_row_reconciliation_equal_on_both_engines(spark_build: SparkBuild, sampl
     with duckdb.connect(str(sample_build.warehouse), read_only=True) as connection:
         duck_columns, duck, spark_columns, spark = both_engines(
             connection, spark_build, "audit", "raw_row_reconciliation", "table_name")
-        # every rejected row: same file, same row number, same reason, column and raw value
+        # every rejected row: same row number, same reason, column and raw value; the file is the table on Spark
         rejected = [
-            connection.sql(f"select table_name, source_file, source_row_number, record_id, rejection_reason, "
+            connection.sql(f"select table_name, source_row_number, record_id, rejection_reason, "
                            f"rejected_column, rejected_value from {source} order by all").fetchall()
             for source in ("audit.rejected_rows",
                            f"read_parquet('{spark_build.table_files('audit', 'rejected_rows')}')")
         ]
+        spark_files = connection.sql(
+            f"select distinct table_name, source_file from "
+            f"read_parquet('{spark_build.table_files('audit', 'rejected_rows')}') order by all").fetchall()
     problems = differences(duck_columns, duck, spark_columns, spark, set())
     assert not problems, "raw_row_reconciliation differs:\n" + "\n".join(problems)
     assert len(rejected[0]) > 100
@@ -169,6 +207,28 @@ def test_row_reconciliation_equal_on_both_engines(spark_build: SparkBuild, sampl
     only_spark = sorted(set(rejected[1]) - set(rejected[0]))
     assert not only_duckdb and not only_spark, f"rejected rows only on DuckDB: {only_duckdb[:5]}; only on Spark: {only_spark[:5]}"
     assert rejected[0] == rejected[1]
+    assert all(table == source_file for table, source_file in spark_files), spark_files
+
+
+def test_spark_reads_the_raw_files_too(tmp_path: Path) -> None:
+    """The raw files on Spark: a preview of a base model on the CSV folder, before any build (external tables over
+    the files, created when the raw node is compiled)."""
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DBT_USE_COLORS": "False",
+        "SPARK_WAREHOUSE_DIR": str(tmp_path / "spark-warehouse"),
+    }
+    env.pop("RAW_DATA_PATH", None)
+    completed = subprocess.run(
+        [str(DBT), "show", "--target", "spark", "--select", "base_shop__orders", "--limit", "3",
+         "--vars", json.dumps({"raw_data_path": str(PROJECT_DIR / "data" / "sample")}),
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False)
+    output = dbt_lines(completed.stdout + completed.stderr)
+    assert completed.returncode == 0, output[-4000:]
+    assert "Previewing node 'base_shop__orders'" in output and "orders.csv" in output, output[-3000:]
 
 
 def test_spark_target_reads_the_files_where_they_lie() -> None:
