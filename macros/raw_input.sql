@@ -382,7 +382,12 @@
                     ~ "schema " ~ source.schema ~ "; found: " ~ ((located.tables or []) | join(', ') or 'no table')) }}
             {% endif %}
         {% endif %}
-        {% do notes.append(table_name ~ ': not in ' ~ source.label ~ ', read as an empty table') %}
+        {% if source.kind == 'folder' %}
+            {% do notes.append(table_name ~ ': no file in ' ~ source.path ~ ', read as an empty table') %}
+        {% else %}
+            {% do notes.append(table_name ~ ': no table in ' ~ source.label ~ ' (schema ' ~ source.schema
+                ~ '), read as an empty table') %}
+        {% endif %}
         {{ return({'found': false, 'notes': notes}) }}
     {% endif %}
     {% set by_name = {} %}

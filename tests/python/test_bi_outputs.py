@@ -143,9 +143,9 @@ def test_without_a_salt_the_development_salt_is_used_with_a_warning(sample_build
 @pytest.mark.parametrize("tag_in", ["column meta", "column config meta"])
 def test_an_export_with_a_direct_identifier_column_is_refused(sample_build, tmp_path, tag_in):
     """A column tagged `meta: {direct_identifier: true}` anywhere in the manifest (here home_province, on the
-    customers source) must not reach an exported file: the export stops, nothing is written or switched."""
+    customers raw node) must not reach an exported file: the export stops, nothing is written or switched."""
     manifest = json.loads(manifest_of(sample_build).read_text(encoding="utf-8"))
-    source = manifest["sources"]["source.customer_segmentation.shop.customers"]
+    source = manifest["nodes"]["model.customer_segmentation.raw_shop__customers"]
     tag = {"pii": True, "pii_category": "location", "direct_identifier": True}
     column = {"name": "home_province", "meta": tag} if tag_in == "column meta" else {
         "name": "home_province", "meta": {}, "config": {"meta": tag}}
@@ -155,7 +155,7 @@ def test_an_export_with_a_direct_identifier_column_is_refused(sample_build, tmp_
     out = tmp_path / "out"
     first = export_marts.export(sample_build.warehouse, manifest_of(sample_build), out, formats=("parquet",), log=quiet)
     with pytest.raises(export_marts.ExportError, match=r"customer_segments.*direct identifier column\(s\) home_province "
-                       r"\(tagged in source shop.customers\): refused, nothing exported"):
+                       r"\(tagged in model raw_shop__customers\): refused, nothing exported"):
         export_marts.export(sample_build.warehouse, tagged, out, formats=("parquet",), log=quiet)
     assert (out / "current").resolve() == first.resolve()
     assert [path.name for path in (out / "runs").iterdir()] == [first.name]
@@ -249,7 +249,7 @@ def test_docs_site_shows_the_lineage_from_the_raw_files_to_the_mart_and_the_cons
     assert (target / "index.html").is_file()
     catalog = json.loads((target / "catalog.json").read_text(encoding="utf-8"))
     assert "model.customer_segmentation.customer_segments" in catalog["nodes"]
-    assert {f"source.customer_segmentation.shop.{table}" for table in RAW_TABLES} <= set(catalog["sources"])
+    assert {f"model.customer_segmentation.raw_shop__{table}" for table in RAW_TABLES} <= set(catalog["nodes"])
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     parents = manifest["parent_map"]
     ancestors, todo = set(), ["model.customer_segmentation.customer_segments"]
@@ -258,9 +258,9 @@ def test_docs_site_shows_the_lineage_from_the_raw_files_to_the_mart_and_the_cons
             if parent not in ancestors:
                 ancestors.add(parent)
                 todo.append(parent)
-    assert {f"source.customer_segmentation.shop.{table}" for table in RAW_TABLES} <= ancestors
-    for table in RAW_TABLES:  # each source node says which raw file it reads
-        assert f"{table}.csv" in manifest["sources"][f"source.customer_segmentation.shop.{table}"]["description"]
+    assert {f"model.customer_segmentation.raw_shop__{table}" for table in RAW_TABLES} <= ancestors
+    for table in RAW_TABLES:  # each raw node says which raw file or table it reads
+        assert f"{table}.csv" in manifest["nodes"][f"model.customer_segmentation.raw_shop__{table}"]["description"]
     exposures = {exposure["name"]: exposure for exposure in manifest["exposures"].values()}
     assert {"metabase_dashboard", "superset_dashboard", "evidence_app", "spreadsheet_exports"} <= set(exposures)
     exported = {node.split(".")[-1] for node in exposures["spreadsheet_exports"]["depends_on"]["nodes"]}
