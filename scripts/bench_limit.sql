@@ -16,19 +16,19 @@ copy (
     -- customers: one row per kept customer ------------------------------------------------------------
     customers_cleaned as (
         select
-            case when upper(trim(customer_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(customer_id), '') end as customer_id,
-            case when upper(trim(full_name)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(full_name), '') end as full_name,
-            case when upper(trim(email)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(email), '') end as email_text,
-            case when upper(trim(phone)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(phone), '') end as phone_text,
-            case when upper(trim(gender)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(gender), '') end as gender_text,
-            case when upper(trim(birth_date)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(birth_date), '') end as birth_date_text,
-            case when upper(trim(signup_at)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(signup_at), '') end as signup_at_text,
-            case when upper(trim(province)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(province), '') end as province_text,
-            case when upper(trim(customer_type)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(customer_type), '') end as customer_type_text,
-            case when upper(trim(company_name)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(company_name), '') end as company_name,
-            case when upper(trim(tags)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(tags), '') end as tags_text,
-            case when upper(trim(acquisition_channel)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(acquisition_channel), '') end as acquisition_channel_text,
-            case when upper(trim(marketing_consent)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(marketing_consent), '') end as marketing_consent_text
+            case when length(trim(customer_id)) <= 4 and regexp_full_match(trim(customer_id), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(customer_id), '') end as customer_id,
+            case when length(trim(full_name)) <= 4 and regexp_full_match(trim(full_name), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(full_name), '') end as full_name,
+            case when length(trim(email)) <= 4 and regexp_full_match(trim(email), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(email), '') end as email_text,
+            case when length(trim(phone)) <= 4 and regexp_full_match(trim(phone), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(phone), '') end as phone_text,
+            case when length(trim(gender)) <= 4 and regexp_full_match(trim(gender), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(gender), '') end as gender_text,
+            case when length(trim(birth_date)) <= 4 and regexp_full_match(trim(birth_date), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(birth_date), '') end as birth_date_text,
+            case when length(trim(signup_at)) <= 4 and regexp_full_match(trim(signup_at), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(signup_at), '') end as signup_at_text,
+            case when length(trim(province)) <= 4 and regexp_full_match(trim(province), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(province), '') end as province_text,
+            case when length(trim(customer_type)) <= 4 and regexp_full_match(trim(customer_type), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(customer_type), '') end as customer_type_text,
+            case when length(trim(company_name)) <= 4 and regexp_full_match(trim(company_name), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(company_name), '') end as company_name,
+            case when length(trim(tags)) <= 4 and regexp_full_match(trim(tags), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(tags), '') end as tags_text,
+            case when length(trim(acquisition_channel)) <= 4 and regexp_full_match(trim(acquisition_channel), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(acquisition_channel), '') end as acquisition_channel_text,
+            case when length(trim(marketing_consent)) <= 4 and regexp_full_match(trim(marketing_consent), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(marketing_consent), '') end as marketing_consent_text
         from {{ customers }}
     ),
 
@@ -94,19 +94,19 @@ copy (
     -- orders: one row per kept order --------------------------------------------------------------------
     orders_cleaned as (
         select
-            case when upper(trim(order_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(order_id), '') end as order_id,
-            case when upper(trim(customer_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(customer_id), '') end as customer_id,
-            case when upper(trim(ordered_at)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(ordered_at), '') end as ordered_at_text,
-            case when upper(trim(status)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(status), '') end as status_text,
-            case when upper(trim(channel)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(channel), '') end as channel_text,
-            case when upper(trim(ship_province)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(ship_province), '') end as ship_province_text,
-            case when upper(trim(gross_amount)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(gross_amount), '') end as gross_amount_text,
-            case when upper(trim(discount_amount)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(discount_amount), '') end as discount_amount_text,
-            case when upper(trim(refunded_amount)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(refunded_amount), '') end as refunded_amount_text,
-            case when upper(trim(promo_code)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(promo_code), '') end as promo_code,
-            case when upper(trim(payment_method)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(payment_method), '') end as payment_method_text,
-            case when upper(trim(device_type)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(device_type), '') end as device_type_text,
-            case when upper(trim(updated_at)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(updated_at), '') end as updated_at_text
+            case when length(trim(order_id)) <= 4 and regexp_full_match(trim(order_id), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(order_id), '') end as order_id,
+            case when length(trim(customer_id)) <= 4 and regexp_full_match(trim(customer_id), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(customer_id), '') end as customer_id,
+            case when length(trim(ordered_at)) <= 4 and regexp_full_match(trim(ordered_at), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(ordered_at), '') end as ordered_at_text,
+            case when length(trim(status)) <= 4 and regexp_full_match(trim(status), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(status), '') end as status_text,
+            case when length(trim(channel)) <= 4 and regexp_full_match(trim(channel), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(channel), '') end as channel_text,
+            case when length(trim(ship_province)) <= 4 and regexp_full_match(trim(ship_province), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(ship_province), '') end as ship_province_text,
+            case when length(trim(gross_amount)) <= 4 and regexp_full_match(trim(gross_amount), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(gross_amount), '') end as gross_amount_text,
+            case when length(trim(discount_amount)) <= 4 and regexp_full_match(trim(discount_amount), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(discount_amount), '') end as discount_amount_text,
+            case when length(trim(refunded_amount)) <= 4 and regexp_full_match(trim(refunded_amount), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(refunded_amount), '') end as refunded_amount_text,
+            case when length(trim(promo_code)) <= 4 and regexp_full_match(trim(promo_code), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(promo_code), '') end as promo_code,
+            case when length(trim(payment_method)) <= 4 and regexp_full_match(trim(payment_method), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(payment_method), '') end as payment_method_text,
+            case when length(trim(device_type)) <= 4 and regexp_full_match(trim(device_type), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(device_type), '') end as device_type_text,
+            case when length(trim(updated_at)) <= 4 and regexp_full_match(trim(updated_at), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(updated_at), '') end as updated_at_text
         from {{ orders }}
     ),
 
@@ -128,7 +128,7 @@ copy (
                 status_text,
                 regexp_replace(replace(strip_accents(lower(nfc_normalize(status_text))), 'đ', 'd'), '[^a-z0-9]', '',
                                'g') as key
-            from (select distinct case when upper(trim(status)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(status), '') end as status_text from {{ orders }})
+            from (select distinct case when length(trim(status)) <= 4 and regexp_full_match(trim(status), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(status), '') end as status_text from {{ orders }})
         )
     ),
 
@@ -251,7 +251,7 @@ copy (
                 channel_text,
                 regexp_replace(replace(strip_accents(lower(nfc_normalize(channel_text))), 'đ', 'd'), '[^a-z0-9]', '',
                                'g') as key
-            from (select distinct case when upper(trim(channel)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(channel), '') end as channel_text from {{ orders }})
+            from (select distinct case when length(trim(channel)) <= 4 and regexp_full_match(trim(channel), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(channel), '') end as channel_text from {{ orders }})
         )
     ),
 
@@ -267,9 +267,9 @@ copy (
                 '[^a-z0-9]', '', 'g'
             ) as province_key
         from (
-            select distinct case when upper(trim(ship_province)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(ship_province), '') end as province_text from {{ orders }}
+            select distinct case when length(trim(ship_province)) <= 4 and regexp_full_match(trim(ship_province), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(ship_province), '') end as province_text from {{ orders }}
             union
-            select distinct case when upper(trim(province)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(province), '') end from {{ customers }}
+            select distinct case when length(trim(province)) <= 4 and regexp_full_match(trim(province), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(province), '') end from {{ customers }}
         )
     ),
 
@@ -317,12 +317,12 @@ copy (
     -- order items: kept lines of completed orders, for the favourite category ----------------------------
     items_cleaned as (
         select
-            case when upper(trim(order_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(order_id), '') end as order_id,
-            case when upper(trim(line_number)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(line_number), '') end as line_number_text,
-            case when upper(trim(product_id)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(product_id), '') end as product_id,
-            case when upper(trim(category)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(category), '') end as category_text,
-            case when upper(trim(quantity)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(quantity), '') end as quantity_text,
-            case when upper(trim(unit_price)) not in ('NULL', 'N/A', '#N/A', '-', 'NONE', 'NAN') then nullif(trim(unit_price), '') end as unit_price_text,
+            case when length(trim(order_id)) <= 4 and regexp_full_match(trim(order_id), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(order_id), '') end as order_id,
+            case when length(trim(line_number)) <= 4 and regexp_full_match(trim(line_number), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(line_number), '') end as line_number_text,
+            case when length(trim(product_id)) <= 4 and regexp_full_match(trim(product_id), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(product_id), '') end as product_id,
+            case when length(trim(category)) <= 4 and regexp_full_match(trim(category), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(category), '') end as category_text,
+            case when length(trim(quantity)) <= 4 and regexp_full_match(trim(quantity), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(quantity), '') end as quantity_text,
+            case when length(trim(unit_price)) <= 4 and regexp_full_match(trim(unit_price), 'null|n/a|#n/a|-|none|nan', 'i') then null else nullif(trim(unit_price), '') end as unit_price_text,
             file_index,
             file_row_number
         from {{ order_items }}
