@@ -157,7 +157,7 @@ device_codes as (
 
 ),
 
-{#- the whole value's key; a province written inside an address is matched in stg_shop__orders, against the aliases
+{# the whole value's key; a province written inside an address is matched in stg_shop__orders, against the aliases
     seed, so that this incremental model never depends on the seed (an alias added later reaches every order) -#}
 province_codes as (
 
