@@ -414,7 +414,8 @@
     {% for column in spec.required_columns if column not in header %}
         {% set expected = [] %}
         {% for export_name, mapped in mapping.items() if mapped == column %}{% do expected.append(export_name) %}{% endfor %}
-        {{ exceptions.raise_compiler_error(located.label ~ " (in " ~ source.label ~ "): required column '" ~ column
+        {{ exceptions.raise_compiler_error(located.label ~ " (in " ~ (source.path if source.kind == 'folder' else source.label)
+            ~ "): required column '" ~ column
             ~ "' is missing" ~ ((" (" ~ column_map.origin ~ " maps '" ~ expected[0] ~ "' to it)") if expected else '')
             ~ "; found: " ~ (located.columns | map(attribute=0) | join(', '))
             ~ (" (map an export's own column names in column_map.yml beside the data, or the var raw_column_map)"

@@ -165,17 +165,27 @@ def _mart_columns(run: DbtRun, table: str, leave_out: tuple[str, ...]) -> str:
     return ", ".join(f'"{c[0]}"' for c in columns if c[0] not in leave_out)
 
 
+def _tonight(root: Path, day: Path) -> Path:
+    """The nightly export lands where the warehouse's source is, one folder rewritten every night (a warehouse built
+    from another folder would rebuild in full: macros/source_state.sql)."""
+    landing = root / "raw_nightly"
+    if landing.exists():
+        shutil.rmtree(landing)
+    shutil.copytree(day, landing)
+    return landing
+
+
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("incremental")
     day0, day1 = root / "raw_day0", root / "raw_day1"
     _day0(day0)
-    incremental = run_dbt(root / "incremental", day0)
+    incremental = run_dbt(root / "incremental", _tonight(root, day0))
     assert incremental.returncode == 0, incremental.output[-5000:]
     day0_orders = incremental.query("select count(*) from staging.base_shop__orders")[0][0]
     watermark = _watermark(incremental)
     changes = _day1(day0, day1, watermark, incremental.warehouse)
-    incremental = run_dbt(root / "incremental", day1)
+    incremental = run_dbt(root / "incremental", _tonight(root, day1))
     assert incremental.returncode == 0, incremental.output[-5000:]
     full = run_dbt(root / "full", day1, "build --full-refresh")
     assert full.returncode == 0, full.output[-5000:]
@@ -293,9 +303,9 @@ def test_change_before_the_lookback_window_needs_a_full_refresh(nightly: dict) -
             select order_id, order_status from staging.base_shop__orders where order_id in ('{inside}', '{outside}')
         """))
 
-    run = run_dbt(root / "incremental", day2, "run --select base_shop__orders")
+    run = run_dbt(root / "incremental", _tonight(root, day2), "run --select base_shop__orders")
     assert run.returncode == 0, run.output[-3000:]
     assert statuses(run) == {inside: "cancelled", outside: "completed"}
-    run = run_dbt(root / "incremental", day2, "run --full-refresh --select base_shop__orders")
+    run = run_dbt(root / "incremental", _tonight(root, day2), "run --full-refresh --select base_shop__orders")
     assert run.returncode == 0, run.output[-3000:]
     assert statuses(run) == {inside: "cancelled", outside: "cancelled"}
