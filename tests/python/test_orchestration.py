@@ -167,8 +167,9 @@ def test_a_failing_data_test_fails_the_run_without_retries(orchestration, daily_
     one model is selected (as when one asset is materialised from the UI), which keeps the build short."""
     definitions, _ = orchestration
     job = definitions.defs.resolve_job_def("daily_customer_segments")
-    # the customers' base model and what it reads first (the erasure list, when the project has one)
-    selected = [key for key in (AssetKey(["staging", "stg_shop__erasure_requests"]),
+    # the customers' base model and what it reads first: the raw nodes of customers and of the erasure list (views)
+    selected = [key for key in (AssetKey(["raw", "raw_shop__customers"]), AssetKey(["raw", "raw_shop__erasure_requests"]),
+                                AssetKey(["staging", "stg_shop__erasure_requests"]),
                                 AssetKey(["staging", "base_shop__customers"]))
                 if key in definitions.customer_segmentation_dbt_assets.keys]
     failing = tmp_path / "failing.duckdb"
