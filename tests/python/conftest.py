@@ -92,8 +92,8 @@ def cdnow_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # pytest-xdist hands whole test files to the two workers in collection order: the longest files go first, so that
 # the workers finish together instead of one running the Spark build alone at the end.
-LONGEST_FILES = ("test_spark.py", "test_source_state.py", "test_incremental.py", "test_history.py", "test_publish.py", "test_bad_input.py",
-                 "test_personal_data.py")
+LONGEST_FILES = ("test_spark.py", "test_source_state.py", "test_incremental.py", "test_history.py", "test_publish.py",
+                 "test_bad_input.py", "test_personal_data.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
