@@ -98,8 +98,8 @@ def test_explicit_as_of_date_leaves_later_orders_out(tmp_path: Path) -> None:
     ("case", "expected_message"),
     [
         ("missing_required_column", "orders.csv (in {raw}): required column 'ordered_at' is missing"),
-        ("missing_orders_file", "required file orders.csv, orders.csv.gz or orders.parquet (or a folder orders/ of such "
-                                "files; names in any case) is missing"),
+        ("missing_orders_file", ("required file orders.csv, orders.csv.gz or orders.parquet (or a folder orders/ of "
+                                 "such files; names in any case) is missing")),
         ("unreadable_required_column", "orders.csv: column 'gross_amount' cannot be read as amount"),
         ("no_folder", "folder does not exist or is empty"),
         ("csv_and_parquet", "both orders.csv and orders.parquet exist for table orders; keep one"),
