@@ -23,7 +23,14 @@ with a warning, and export.json records that (never the salt). The same salt giv
 An exported column whose name the manifest tags as a direct identifier (`meta: {direct_identifier: true}` on a column
 of any source or model) stops the export: one line, nothing published.
 
-BI tools read `exports/current/...`: they see the previous export until the new one is complete, never a mix.
+The same rows go into the **BI file** (default `bi.duckdb` beside the warehouse; $BI_DUCKDB_PATH or --bi-file
+elsewhere, --no-bi-file for none): a DuckDB file holding only the BI-facing marts, in their schema and under their
+names, with the same customer_key columns and no other schema. It is written as `<name>.building.duckdb`, then
+renamed over the published one after the exports were switched: a BI tool holding the previous file open read-only
+keeps reading it (POSIX keeps a renamed-over file for the readers that hold it) and never blocks the next build.
+
+BI tools read `exports/current/...` or the BI file: they see the previous export until the new one is complete,
+never a mix.
 The newest `--keep` runs stay on disk (a reader that opened the previous files keeps them); older ones are deleted.
 Rows are written in a deterministic order (the exported columns, left to right), so the same warehouse and salt give
 the same files.
@@ -56,6 +63,8 @@ UTF8_BOM = b"\xef\xbb\xbf"
 CURRENT = "current"
 RUNS = "runs"
 SALT_VARIABLE = "CUSTOMER_KEY_SALT"
+BI_FILE_VARIABLE = "BI_DUCKDB_PATH"
+BI_FILE_NAME = "bi.duckdb"
 # anyone can recompute keys made with it: fine on a laptop, not for files that leave it
 DEVELOPMENT_SALT = "customer-segmentation-development-salt"
 KEY_HASH = "sha256(salt || ':' || customer_id), lower-case hex"
@@ -293,15 +302,30 @@ def _warn(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def default_bi_file(warehouse: Path) -> Path:
+    """$BI_DUCKDB_PATH when set, else bi.duckdb in the warehouse's folder."""
+    return Path(os.environ.get(BI_FILE_VARIABLE) or warehouse.with_name(BI_FILE_NAME))
+
+
+def bi_building_path(bi_file: Path) -> Path:
+    return bi_file.with_name(f"{bi_file.name.removesuffix('.duckdb')}.building.duckdb")
+
+
 def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
-           formats: tuple[str, ...] = ("parquet", "csv"), log=print, warn=_warn) -> Path:
-    """Write every BI-facing mart into a new run folder, switch out/current to it, prune old runs; returns the
-    run folder. `warn` gets the one-line warning when customer_key uses the development salt."""
+           formats: tuple[str, ...] = ("parquet", "csv"), log=print, warn=_warn,
+           bi_file: Path | None | bool = True) -> Path:
+    """Write every BI-facing mart into a new run folder and into the BI file, switch out/current to the run, then
+    the BI file into place, prune old runs; returns the run folder. `bi_file`: True for the default path
+    (default_bi_file), a path, or False/None for no BI file. `warn` gets the one-line warning when customer_key
+    uses the development salt."""
     if keep < 1:
         raise ExportError("--keep must be at least 1 (the current export)")
     marts = bi_facing_marts(manifest_path)
     if not warehouse.is_file():
         raise ExportError(f"{warehouse}: no warehouse; run `make build` first")
+    bi_path = default_bi_file(warehouse) if bi_file is True else (Path(bi_file) if bi_file else None)
+    if bi_path is not None and bi_path.resolve() == warehouse.resolve():
+        raise ExportError(f"{bi_path}: the BI file cannot be the warehouse itself; set {BI_FILE_VARIABLE} elsewhere")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     salt, development_salt = customer_key_salt()
     with export_lock(out):
@@ -312,24 +336,56 @@ def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
         staging.mkdir(parents=True)
         try:
             summary = write_run(warehouse, manifest, marts, staging, formats, log, salt=salt,
-                                development_salt=development_salt, warn=warn)
+                                development_salt=development_salt, warn=warn, bi_file=bi_path)
             (staging / "export.json").write_text(
                 json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             os.replace(staging, run_dir)
             switch_current(out, run_dir)
         except duckdb.Error as error:
-            shutil.rmtree(staging, ignore_errors=True)
+            _discard(staging, bi_path)
             raise ExportError(f"{warehouse}: {str(error).splitlines()[0]}") from error
         except OSError as error:
-            shutil.rmtree(staging, ignore_errors=True)
+            _discard(staging, bi_path)
             raise ExportError(f"{out}: {error}") from error
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            _discard(staging, bi_path)
             raise
+        if bi_path is not None:
+            switch_bi_file(bi_path)
         removed = prune(out, keep, erasure_list=summary.get("erasure_list"))
     log(f"exported {len(marts)} marts to {out / CURRENT} -> {run_dir}"
         + (f" (removed {len(removed)} older export(s))" if removed else ""))
+    if bi_path is not None:
+        log(f"BI file {bi_path} replaced ({len(marts)} marts, no customer_id, no direct identifier)")
     return run_dir
+
+
+def _discard(staging: Path, bi_path: Path | None) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    if bi_path is not None:
+        building = bi_building_path(bi_path)
+        for leftover in (building, building.with_name(building.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def switch_bi_file(bi_path: Path) -> None:
+    """Rename the written BI file over the published one (one rename: a reader opens the old file or the new one).
+    On POSIX a BI tool holding the old file open keeps reading it until it reconnects; on Windows a file open in
+    another program cannot be replaced, and the export says so (the Parquet and CSV exports are already current)."""
+    building = bi_building_path(bi_path)
+    try:
+        os.replace(building, bi_path)
+    except OSError as error:
+        raise ExportError(f"{bi_path}: cannot be replaced ({error.strerror or error}); the Parquet and CSV exports "
+                          "were refreshed, the BI file was not: close the programs holding it and run `make export`"
+                          ) from None
+    with contextlib.suppress(OSError):  # make the rename durable (POSIX)
+        descriptor = os.open(bi_path.parent, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def exported_columns(columns: list[tuple[str, str]], salt: str) -> list[tuple[str, str, str]]:
@@ -346,7 +402,10 @@ def exported_columns(columns: list[tuple[str, str]], salt: str) -> list[tuple[st
 
 
 def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path, formats: tuple[str, ...],
-              log, *, salt: str | None = None, development_salt: bool | None = None, warn=_warn) -> dict:
+              log, *, salt: str | None = None, development_salt: bool | None = None, warn=_warn,
+              bi_file: Path | None = None) -> dict:
+    """The Parquet and CSV files of every mart into run_dir and, with `bi_file`, the same rows into
+    <bi_file>.building.duckdb (renamed into place by the caller); returns the summary written to export.json."""
     if salt is None:
         salt, development_salt = customer_key_salt()
     started = time.perf_counter()
@@ -376,6 +435,16 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
                  "(anyone can recompute it); set it before the files leave this machine")
         for fmt in formats:
             (run_dir / fmt).mkdir()
+        if bi_file is not None:
+            building = bi_building_path(bi_file)
+            bi_file.parent.mkdir(parents=True, exist_ok=True)
+            for leftover in (building, building.with_name(building.name + ".wal")):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+            connection.execute(f"attach {_literal(building)} as bi_file (read_write)")
+            for schema in sorted({mart.schema for mart, _ in plans}):
+                connection.execute(f"create schema bi_file.{_quote(schema)}")
+            summary["bi_file"] = {"path": str(bi_file), "relations": []}
         for mart, exported in plans:
             mart_started = time.perf_counter()
             select_list = ", ".join(expression for _, expression, _ in exported)
@@ -390,6 +459,9 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
                 path = run_dir / "csv" / f"{mart.name}.csv"
                 write_csv_with_bom(connection, select_sql, path)
                 files["csv"] = f"csv/{path.name}"
+            if bi_file is not None:
+                connection.execute(f"create table bi_file.{mart.relation} as {select_sql}")
+                summary["bi_file"]["relations"].append(f"{mart.schema}.{mart.table}")
             rows = connection.execute(f"select count(*) from {mart.relation}").fetchall()[0][0]
             types = connection.execute(f"describe {select_sql}").fetchall()
             summary["models"][mart.name] = {
@@ -408,6 +480,9 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
         if segments is not None:
             dates = connection.execute(f"select distinct as_of_date from {segments.relation}").fetchall()
             summary["as_of_date"] = str(dates[0][0]) if len(dates) == 1 else None
+        if bi_file is not None:
+            connection.execute("checkpoint bi_file")
+            connection.execute("detach bi_file")
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
 
@@ -426,6 +501,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="dbt manifest of the build (default $DBT_TARGET_PATH/manifest.json, else target/)")
     parser.add_argument("--out", type=Path, default=Path(os.environ.get("EXPORT_PATH", DEFAULT_OUT)),
                         help="export folder (default $EXPORT_PATH, else exports/)")
+    bi = parser.add_mutually_exclusive_group()
+    bi.add_argument("--bi-file", type=Path, default=None,
+                    help=f"the BI file (default ${BI_FILE_VARIABLE}, else {BI_FILE_NAME} beside the warehouse)")
+    bi.add_argument("--no-bi-file", action="store_true", help="write the Parquet and CSV exports only")
     parser.add_argument("--keep", type=int, default=2, help="export runs kept on disk, current included (default 2)")
     parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet, csv (default both)")
     args = parser.parse_args(argv)
@@ -436,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ExportError(f"--formats: unknown format(s) {unknown or '(none given)'}; use parquet and/or csv")
         print(f"exporting the BI-facing marts of {args.warehouse} ...", flush=True)
         export(args.warehouse, args.manifest or default_manifest(), args.out, keep=args.keep, formats=formats,
-               log=lambda line: print(line, flush=True))
+               log=lambda line: print(line, flush=True),
+               bi_file=False if args.no_bi_file else (args.bi_file or True))
     except (ExportError, OSError) as error:
         print(f"export_marts: {error}", file=sys.stderr)
         return 2

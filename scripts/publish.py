@@ -17,7 +17,8 @@ with --vars over them key by key. In order:
 4. `dbt build` with the given arguments against the copy (DUCKDB_PATH = the copy);
 5. only when dbt exited 0: checkpoint and close the copy (no write-ahead log left), replace the published file with
    it in one rename (os.replace), then export the BI-facing marts (scripts/export_marts.py: a new run folder, then
-   `exports/current` switched by a rename). When dbt failed, the published warehouse and the exports are left as
+   `exports/current` switched by a rename, then the BI file `bi.duckdb` beside the warehouse, or BI_DUCKDB_PATH,
+   replaced by a rename). When dbt failed, the published warehouse and the exports are left as
    they were and the copy is kept as `<name>.failed.duckdb` (the last failed build only) for inspection.
 
 Readers that hold the published file open keep reading the state they opened (the old file stays on disk until
@@ -84,6 +85,13 @@ def published_warehouse() -> Path:
 
 def export_folder() -> Path:
     return project_path(os.environ.get("EXPORT_PATH") or "exports")
+
+
+def bi_file(published: Path) -> Path:
+    """The BI file the exports step writes: BI_DUCKDB_PATH (relative to the project folder), else bi.duckdb beside
+    the published warehouse."""
+    configured = os.environ.get("BI_DUCKDB_PATH")
+    return project_path(configured) if configured else published.with_name("bi.duckdb")
 
 
 def _stem(published: Path) -> str:
@@ -246,7 +254,7 @@ class Build:
         started = time.perf_counter()
         try:
             run_dir = export_marts.export(self.published, manifest or export_marts.default_manifest(), export_out,
-                                          log=self.log, warn=self.log)
+                                          log=self.log, warn=self.log, bi_file=bi_file(self.published))
         except export_marts.ExportError as error:
             raise PublishError(f"the warehouse was published, the exports were not refreshed: {error}") from error
         self.log(f"publish: exports refreshed in {time.perf_counter() - started:.1f} s")

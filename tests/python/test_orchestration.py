@@ -124,6 +124,14 @@ def test_daily_job_materialises_every_model_and_passes_every_check(orchestration
     assert _query(warehouse, f"select count(*) from read_parquet('{exported}')") == _query(
         warehouse, "select count(*) from marts.customer_segments")
     assert _query(warehouse, f"describe select * from read_parquet('{exported}')")[0][0] == "customer_key"
+    # and the BI file beside the warehouse, the same rows as the export
+    bi_file = publish.bi_file(warehouse)
+    assert bi_file == warehouse.with_name("bi.duckdb") and bi_file.is_file()
+    with duckdb.connect(str(bi_file), read_only=True) as connection:
+        assert connection.sql(f"select * from marts.customer_segments except all select * from read_parquet('{exported}')"
+                              ).fetchall() == []
+        assert connection.sql("select count(*) from marts.customer_segments").fetchall() == _query(
+            warehouse, "select count(*) from marts.customer_segments")
 
 
 def test_history_backfill_records_past_dates_and_leaves_the_mart(orchestration, daily_run) -> None:
@@ -150,6 +158,9 @@ def test_history_backfill_records_past_dates_and_leaves_the_mart(orchestration, 
     assert _query(warehouse, "select * from marts.customer_segments order by customer_id") == mart_before
     exported = warehouse.parent / "exports" / "current" / "parquet" / "customer_segment_history.parquet"
     assert _query(warehouse, f"select count(distinct as_of_date) from read_parquet('{exported}')") == [(3,)]
+    with duckdb.connect(str(publish.bi_file(warehouse)), read_only=True) as connection:
+        assert connection.sql("select count(distinct as_of_date) from marts.customer_segment_history").fetchall() == [
+            (3,)]
 
 
 def test_only_errors_are_retried(orchestration: tuple[ModuleType, Path]) -> None:

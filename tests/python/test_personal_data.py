@@ -149,6 +149,7 @@ def erasure(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with pytest.MonkeyPatch.context() as monkeypatch:
         first_export = export(first, workdir, workdir / "exports", monkeypatch)
     first_csv = "".join(path.read_text(encoding="utf-8-sig") for path in (first_export / "csv").glob("*.csv"))
+    first_bi_cells = text_cells(export_marts.default_bi_file(first.warehouse))
     before = first.query(
         f"select (select count(*) from marts.customer_segments where customer_id = '{ERASED}'),"
         f" (select count(*) from marts.customer_segment_history where customer_id = '{ERASED}'),"
@@ -160,7 +161,7 @@ def erasure(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with pytest.MonkeyPatch.context() as monkeypatch:
         second_export = export(second, workdir, workdir / "exports", monkeypatch)
     return {"raw": raw, "workdir": workdir, "before": before, "second": second, "first_csv": first_csv,
-            "first_export": first_export, "second_export": second_export}
+            "first_export": first_export, "second_export": second_export, "first_bi_cells": first_bi_cells}
 
 
 def test_erased_customer_was_everywhere_before(erasure: dict) -> None:
@@ -204,6 +205,10 @@ def test_exports_after_erasure_hold_no_trace_of_the_customer(erasure: dict) -> N
         assert key not in text, path.name
         assert not [value for value in ERASED_VALUES[1:] if f",{value}," in text or value in ERASED_VALUES[1:4]
                     and value in text], path.name
+    # the BI file is written anew by every export: the customer's key was in it, and is in no cell of it now
+    assert [cell for cell in erasure["first_bi_cells"] if cell[2] == key]
+    bi_cells = text_cells(export_marts.default_bi_file(erasure["second"].warehouse))
+    assert bi_cells and not [cell for cell in bi_cells if cell[2] == key or cell[2] in ERASED_VALUES[1:6]]
 
 
 # --- freshness ---------------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ the copy replaces the published file (one rename), and the exports are switched,
 passed. Readers of the published file never see a partial state.
 
 One test runs three real builds of the `good` fixture through `python -m scripts.publish` (a passing one, a failing
-one, a passing one at another as-of date) while a read-only connection stays open in this process and a second
-process keeps opening new read-only connections; the other tests drive the step's pieces without dbt.
+one, a passing one at another as-of date) while read-only connections to the warehouse and to the BI file stay open
+in this process (a BI tool) and two more processes keep opening new read-only connections to each; the other tests
+drive the step's pieces without dbt.
 """
 
 from __future__ import annotations
@@ -91,15 +92,23 @@ def test_readers_see_the_old_mart_or_the_new_one_never_a_partial_state(tmp_path:
     old_state = fresh_state(warehouse)
     current = exports / "current"
     old_export = (os.readlink(current), (current / "export.json").read_bytes(), sorted(os.listdir(exports / "runs")))
+    bi_file = warehouse.with_name("bi.duckdb")
+    old_bi_state = fresh_state(bi_file)
+    assert old_bi_state[0] == old_state[0]
 
     held = duckdb.connect(str(warehouse), read_only=True)  # a BI tool that stays connected through both builds
+    held_bi = duckdb.connect(str(bi_file), read_only=True)  # and one on the BI file
     stop = tmp_path / "stop-polling"
     observations = tmp_path / "observations.tsv"
+    bi_observations = tmp_path / "bi_observations.tsv"
     poller = subprocess.Popen([sys.executable, "-c", POLLER, str(warehouse), str(observations), str(stop),
                                CHECKSUM_SQL])
+    bi_poller = subprocess.Popen([sys.executable, "-c", POLLER, str(bi_file), str(bi_observations), str(stop),
+                                  CHECKSUM_SQL])
     try:
         old_rows = held.sql(f"select * from {MART} order by customer_id").fetchall()
         assert len(old_rows) == int(old_state[0]) > 0
+        old_bi_rows = held_bi.sql(f"select * from {MART} order by customer_key").fetchall()
 
         # 2. a failing build (the default max_rejected_share of 5%: an error-severity test fails)
         failing_started = time.time()
@@ -115,6 +124,7 @@ def test_readers_see_the_old_mart_or_the_new_one_never_a_partial_state(tmp_path:
         assert fresh_state(warehouse) == old_state
         assert (os.readlink(current), (current / "export.json").read_bytes(),
                 sorted(os.listdir(exports / "runs"))) == old_export
+        assert fresh_state(bi_file) == old_bi_state
 
         # 3. a passing build at an earlier as-of date replaces the warehouse and the export
         passing_started = time.time()
@@ -126,6 +136,11 @@ def test_readers_see_the_old_mart_or_the_new_one_never_a_partial_state(tmp_path:
         # the connection opened before still reads the old file, whole and consistent
         assert held.sql(f"select * from {MART} order by customer_id").fetchall() == old_rows
         assert held.sql(f"select distinct as_of_date::varchar from {MART}").fetchall() == [("2024-12-31",)]
+        # the BI file was replaced under the BI tool holding it open, which still reads the old one whole
+        assert held_bi.sql(f"select * from {MART} order by customer_key").fetchall() == old_bi_rows
+        new_bi_state = fresh_state(bi_file)
+        assert new_bi_state != old_bi_state and new_bi_state[0] == new_state[0]
+        assert not (tmp_path / "warehouse" / "bi.building.duckdb").exists()
         assert os.readlink(current) != old_export[0]
         exported = current / "parquet" / "customer_segments.parquet"
         with duckdb.connect() as files:
@@ -137,20 +152,23 @@ def test_readers_see_the_old_mart_or_the_new_one_never_a_partial_state(tmp_path:
     finally:
         stop.touch()
         poller.wait(timeout=60)
+        bi_poller.wait(timeout=60)
         held.close()
+        held_bi.close()
 
-    seen = [line.split("\t") for line in observations.read_text().splitlines()]
-    errors = [line for line in seen if line[1] == "error"]
-    assert errors == []
-    states = [(float(at), (count, checksum)) for at, count, checksum in seen]
-    assert {state for _, state in states} <= {old_state, new_state}
-    during_failing = [state for at, state in states if failing_started <= at <= failing_ended]
-    during_passing = [state for at, state in states if passing_started <= at <= passing_ended]
-    assert during_failing and set(during_failing) == {old_state}
-    assert during_passing and during_passing[0] == old_state
-    # once the new file is seen, never the old one again
-    switched = [index for index, (_, state) in enumerate(states) if state == new_state]
-    assert switched and all(state == new_state for _, state in states[switched[0]:])
+    for log, old, new in ((observations, old_state, new_state), (bi_observations, old_bi_state, new_bi_state)):
+        seen = [line.split("\t") for line in log.read_text().splitlines()]
+        errors = [line for line in seen if line[1] == "error"]
+        assert errors == [], log.name
+        states = [(float(at), (count, checksum)) for at, count, checksum in seen]
+        assert {state for _, state in states} <= {old, new}, log.name
+        during_failing = [state for at, state in states if failing_started <= at <= failing_ended]
+        during_passing = [state for at, state in states if passing_started <= at <= passing_ended]
+        assert during_failing and set(during_failing) == {old}, log.name
+        assert during_passing and during_passing[0] == old, log.name
+        # once the new file is seen, never the old one again
+        switched = [index for index, (_, state) in enumerate(states) if state == new]
+        assert switched and all(state == new for _, state in states[switched[0]:]), log.name
 
 
 # --- the pieces, without dbt ------------------------------------------------------------------------------------
