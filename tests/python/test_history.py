@@ -36,6 +36,7 @@ def _backfill(warehouse: Path, workdir: Path, *args: str) -> subprocess.Complete
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
+        "EXPORT_PATH": str(workdir / "exports"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_USE_COLORS": "False",
     }
@@ -116,6 +117,26 @@ def test_transitions_reconcile_with_the_history(backfilled: tuple) -> None:
         }
         assert arriving == {segment: n for (day, segment), n in history.items() if day == end}
     assert new_to_loyal > 0
+
+
+def test_the_transitions_queries_of_the_docs_count_the_backfilled_moves(backfilled: tuple) -> None:
+    """The transitions snippets of README.md and docs/bi.md, through duckdb-engine on the BI file the backfill
+    published, against the moves counted from the history (test_bi_recipes.py runs them on one as-of date, where
+    they are empty)."""
+    from test_bi_recipes import Mart, check_snippets, doc_snippets
+
+    from scripts import export_marts
+
+    warehouse, workdir, _, _ = backfilled
+    titles = {"moves between segments, latest period", "new customers who became loyal in the last quarter"}
+    snippets = [snippet for snippet in doc_snippets() if snippet.title in titles]
+    assert {snippet.title for snippet in snippets} == titles
+    salt = os.environ.get("CUSTOMER_KEY_SALT") or export_marts.DEVELOPMENT_SALT
+    results = check_snippets(snippets, Mart(warehouse, salt), warehouse.with_name("bi.duckdb"),
+                             workdir / "exports" / "current")
+    latest = results["moves between segments, latest period"]
+    assert sum(customers for _, _, customers in latest) > 2000 and any(start != end for start, end, _ in latest)
+    assert results["new customers who became loyal in the last quarter"][0][0] > 0
 
 
 def test_backfilling_a_date_again_replaces_it(backfilled: tuple) -> None:

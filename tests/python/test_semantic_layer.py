@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -157,3 +158,72 @@ def test_saved_query_under_a_filter_keeps_all_customers_as_the_share_denominator
         # the filter narrows the rows, not the denominator: a share of every customer's revenue
         assert close(number(got[channel]["revenue_share"]), float(net_revenue) / float(total_revenue)), channel
     assert close(sum(float(row["revenue_share"]) for row in rows), float(north_revenue) / float(total_revenue))
+
+
+# every saved query against the BI file, through the client BI tools use (issue 17) -------------------------------
+
+SAVED_QUERIES = PROJECT_DIR / "models" / "marts" / "semantic" / "_semantic__saved_queries.yml"
+# the semantic models' dimensions and metrics as SQL on the BI file's marts (models/marts/semantic/*.yml)
+DIMENSIONS = {
+    "customer__lifecycle_segment": "lifecycle_segment",
+    "customer__rfm_segment": "coalesce(rfm_segment, 'no_order')",
+    "customer__home_region": "home_region",
+    "customer__preferred_channel": "coalesce(preferred_channel, 'no_order')",
+    "customer__age_band": "age_band",
+    "metric_time__month": "date_trunc('month', as_of_date)",
+    "customer_snapshot__lifecycle_segment": "lifecycle_segment",
+}
+METRICS = {
+    "customers": "count(distinct customer_key)",
+    "customer_share": "cast(count(*) as double) / sum(count(*)) over ()",
+    "net_revenue": "sum(net_revenue)",
+    "revenue_share": "cast(sum(net_revenue) as double) / sum(sum(net_revenue)) over ()",
+    "avg_historical_clv": "avg(historical_clv)",
+    "avg_predicted_clv_365d": "avg(predicted_clv_365d)",
+    "predicted_clv_365d": "sum(predicted_clv_365d)",
+    # snapshots: the newest recorded as-of date of each month (non_additive_dimension as_of_date, window max)
+    "history_customers": "count(distinct customer_key)",
+    "history_net_revenue": "sum(net_revenue)",
+}
+HISTORY = ("select * from marts.customer_segment_history qualify as_of_date = "
+           "max(as_of_date) over (partition by date_trunc('month', as_of_date))")
+
+
+def test_every_saved_query_gives_the_figures_of_the_bi_file(mf: Mf, sample_build: DbtRun, tmp_path: Path) -> None:
+    """`mf query --saved-query` for each saved query, against the same figures computed by SQL on the BI file
+    through SQLAlchemy and duckdb-engine (test_bi_recipes.py's engine, from the Superset recipe of docs/bi.md)."""
+    import sqlalchemy
+    import yaml
+    from test_bi_recipes import engine_for
+
+    from scripts import export_marts
+
+    saved = yaml.safe_load(SAVED_QUERIES.read_text(encoding="utf-8"))["saved_queries"]
+    assert len(saved) >= 5
+    bi_file = tmp_path / "bi.duckdb"
+    export_marts.export(sample_build.warehouse, sample_build.warehouse.parent / "target" / "manifest.json",
+                        tmp_path / "exports", log=lambda _: None, warn=lambda _: None, bi_file=bi_file)
+    engine = engine_for(bi_file)
+    try:
+        for saved_query in saved:
+            params = saved_query["query_params"]
+            metrics = params["metrics"]
+            dimensions = [re.sub(r"^(?:Time)?Dimension\('([^']+)'(?:, '(\w+)')?\)$",
+                                 lambda match: match.group(1) + (f"__{match.group(2)}" if match.group(2) else ""),
+                                 group) for group in params["group_by"]]
+            source = HISTORY if any(metric.startswith("history_") for metric in metrics) else (
+                "select * from marts.customer_segments")
+            sql = (f"select {', '.join(DIMENSIONS[d] for d in dimensions)}, "
+                   f"{', '.join(METRICS[m] for m in metrics)} from ({source}) group by all")
+            with engine.connect() as connection:
+                expected = {tuple("" if v is None else str(v)[:10] for v in row[:len(dimensions)]):
+                            row[len(dimensions):] for row in connection.execute(sqlalchemy.text(sql))}
+            rows = query(mf, tmp_path, "--saved-query", saved_query["name"])
+            got = {tuple(row[d][:10] for d in dimensions): row for row in rows}
+            assert set(got) == set(expected) and got, saved_query["name"]
+            for key, values in expected.items():
+                for metric, value in zip(metrics, values):
+                    assert close(number(got[key][metric]), None if value is None else float(value)), (
+                        saved_query["name"], key, metric, got[key][metric], value)
+    finally:
+        engine.dispose()
