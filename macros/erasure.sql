@@ -3,8 +3,8 @@
     only counted, as erased_rows, in audit.raw_row_reconciliation (reason erasure_request); rows that earlier runs
     loaded into the incremental models (and the segment history, including histories moved aside for another
     source) are deleted by those models' pre-hooks.
-    The list is read from the raw node raw_shop__erasure_requests; a hook cannot read an ephemeral node, so with
-    in_hook=true the same raw SQL is inlined. Both predicates are true or false, never null, so `where not ...`
+    The list is read from the raw node raw_shop__erasure_requests; in a hook (in_hook=true) the same raw SQL is
+    inlined, so that a hook never reads a view left by an earlier build. Both predicates are true or false, never null, so `where not ...`
     keeps rows whose id is empty (they are rejected as missing_id as before). -#}
 {% macro erased_customer_ids(in_hook=false) -%}
     {%- if in_hook -%}

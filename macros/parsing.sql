@@ -336,3 +336,28 @@
 {% macro duckdb__cte_materialized() -%}
     {%- if var('materialize_checked_rows') | string | lower not in ('false', '0', 'no') %}materialized{% endif -%}
 {%- endmacro %}
+
+
+{#- A raw column's value: from its typed column when the source has one (raw_typed_types in macros/raw_input.sql),
+    else parsed from its text. `parser` is timestamp, date, amount or integer; `parsed` the parsing expression of its
+    text, which runs only on the rows whose typed value is null (coalesce evaluates its second argument for those
+    rows only): a typed source pays no parsing. -#}
+{% macro typed_or_parsed(typed_columns, column, parser, parsed, prefix='') -%}
+    {%- if column in typed_columns -%}
+        {%- set typed = prefix ~ column ~ '__typed' -%}
+        {%- set target_type = {'timestamp': 'timestamp', 'date': 'date', 'amount': 'decimal(18, 2)',
+                               'integer': 'integer'}[parser] -%}
+        coalesce(try_cast({{ typed }} as {{ target_type }}), {{ parsed }})
+    {%- else -%}
+        {{ parsed }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The typed raw columns a base model carries from its source to the step that reads them (`, <column>__typed`
+    for each; nothing for a text source). -#}
+{% macro typed_raw_columns(typed_columns, prefix='') -%}
+    {%- for column in typed_columns %},
+        {{ prefix ~ column ~ '__typed' }}
+    {%- endfor -%}
+{%- endmacro %}

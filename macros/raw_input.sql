@@ -6,7 +6,7 @@
     - database: raw_data_path names a DuckDB database file (.duckdb, .db), attached read-only; its tables sit in
                 schema raw_schema (default main);
     - schema:   raw_schema alone (not on DuckDB): the tables a loader wrote into that schema of the target.
-    Every raw node (models/staging/shop/raw/raw_shop__<table>.sql, ephemeral) is `raw_input('<table>')`: compiled
+    Every raw node (models/staging/shop/raw/raw_shop__<table>.sql, a view in schema raw) is `raw_input('<table>')`: compiled
     against the source at compile time, so `dbt show` and `dbt compile` read the source too, before any build.
     The on-run-start hook check_raw_input() checks every table once and stops a build, with one line naming the
     file or table and column, on what cannot be built. -#}
@@ -516,7 +516,93 @@
             {%- do lines.append('cast(null as string) as ' ~ column) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- for column, type in raw_typed_types(spec, resolved).items() -%}
+        {%- do lines.append(raw_typed_value(adapter.quote(resolved.header[column]), type, spec.kinds[column])
+                            ~ ' as ' ~ column ~ '__typed') -%}
+    {%- endfor -%}
     {{ return(lines | join(',\n        ')) }}
+{%- endmacro %}
+
+
+{#- Typed sources are not parsed back from text. A column of kind timestamp, date, amount or integer whose source
+    type already says what it is (a DATE or TIMESTAMP, an integer or DECIMAL, a DOUBLE amount) gets, beside its text,
+    a column `<column>__typed` holding its value (see raw_typed_value); the base models read it first and parse the
+    text only where it is null (typed_or_parsed in macros/parsing.sql), so a typed source pays no parsing: the text
+    stays for the rejected rows and the duplicate checks, and a value the typed column cannot hold (an amount with
+    more than two decimals) is still rejected from its text. The same value either way: the text is written so
+    that its parsing reads back exactly the typed value (raw_text_value; test_database_source.py compares the
+    marts). {column: source type} of those columns. -#}
+{% macro raw_typed_types(spec, resolved) %}
+    {% set typed = {} %}
+    {% for column, type in (resolved.types or {}).items()
+        if spec.kinds.get(column) in ('timestamp', 'date', 'amount', 'integer')
+            and raw_typed_family(type, spec.kinds[column]) %}
+        {% do typed.update({column: type}) %}
+    {% endfor %}
+    {{ return(typed) }}
+{% endmacro %}
+
+
+{#- The typed columns of a raw table as the base models see them ({column: source type}; empty where the source is
+    text, and while dbt parses the project). -#}
+{% macro raw_typed_columns(table_name) %}
+    {#- a unit test's raw inputs are its fixtures, written as text (and its context has no graph of nodes) -#}
+    {% if not execute or 'nodes' not in graph or model.resource_type == 'unit_test' %}
+        {{ return({}) }}
+    {% endif %}
+    {% set resolved = resolve_raw_table(table_name) %}
+    {% if not resolved.found %}
+        {{ return({}) }}
+    {% endif %}
+    {{ return(raw_typed_types(raw_contract()[table_name], resolved)) }}
+{% endmacro %}
+
+
+{#- 'instant', 'timestamp', 'date', 'integer', 'decimal' or 'float' for a source type a column of this kind reads
+    as typed; none for text and for types read through their text (e.g. a number in a timestamp column). -#}
+{% macro raw_typed_family(type, kind) %}
+    {{ return(adapter.dispatch('raw_typed_family', 'customer_segmentation')(type | upper, kind)) }}
+{% endmacro %}
+
+{% macro default__raw_typed_family(type, kind) %}
+    {% set integers = ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER',
+                       'UBIGINT', 'UHUGEINT', 'INT', 'INT1', 'INT2', 'INT4', 'INT8', 'LONG', 'SHORT') %}
+    {% if kind in ('timestamp', 'date') %}
+        {% if raw_type_is_instant(type) %}{{ return('instant') }}
+        {% elif type.startswith('TIMESTAMP') or type == 'DATETIME' %}{{ return('timestamp') }}
+        {% elif type == 'DATE' %}{{ return('date') }}
+        {% endif %}
+    {% elif type in integers %}
+        {{ return('integer') }}
+    {% elif kind == 'amount' and type.startswith('DECIMAL') %}
+        {{ return('decimal') }}
+    {% elif kind == 'amount' and type in ('DOUBLE', 'FLOAT', 'REAL', 'FLOAT4', 'FLOAT8') %}
+        {{ return('float') }}
+    {% endif %}
+    {{ return(none) }}
+{% endmacro %}
+
+{#- Spark reads its typed tables through their text for now (docs/other-engines.md). -#}
+{% macro spark__raw_typed_family(type, kind) %}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{#- A typed column's value, in the type the base models use for its kind: a local TIMESTAMP (an instant in
+    source_timezone), a DATE, a DECIMAL(18,2) amount (null when it has more than two decimals or does not fit: its
+    text is then rejected), an integer as it is. -#}
+{% macro raw_typed_value(quoted, type, kind) %}
+    {%- set family = raw_typed_family(type, kind) -%}
+    {%- set value = ("timezone('" ~ var('source_timezone') ~ "', " ~ quoted ~ ")") if family == 'instant' else quoted -%}
+    {%- if kind == 'timestamp' -%}
+        cast({{ value }} as timestamp)
+    {%- elif kind == 'date' -%}
+        cast({{ value }} as date)
+    {%- elif kind == 'amount' -%}
+        case when {{ quoted }} = round({{ quoted }}, 2) then try_cast({{ quoted }} as decimal(18, 2)) end
+    {%- else -%}
+        {{ quoted }}
+    {%- endif -%}
 {%- endmacro %}
 
 

@@ -8,6 +8,8 @@ database file, attached read-only, with its tables in `raw_schema` (default main
 - Typed values are taken as they are: a DECIMAL amount is an amount, a DOUBLE amount with at most two decimals is
   converted to DECIMAL(18,2), one with more is rejected as unparseable_value; a DATE is a date; a TIMESTAMP without
   time zone is local time in source_timezone.
+- Typed columns are not parsed back from text: the base models read their `<column>__typed` value and parse the
+  text only where that is null (the compiled SQL shows it; a build of the CSV files has no typed column).
 - A database without `orders` stops the build naming it, and the tables it has.
 """
 
@@ -75,6 +77,43 @@ def test_typed_tables_of_a_database_file_build_the_same_warehouse_as_the_csv_fil
     differing = [name for name in theirs if mine[name] != theirs[name] and name != "audit.warehouse_source"]
     assert not differing, f"differs from the build of the CSV files: {differing}"
     assert run.query("select distinct source_file from staging.base_shop__orders") == [("orders",)]
+    # typed columns were read as typed, not parsed back from text; the CSV build parsed every one
+    compiled = {name: compiled_sql(tmp_path / "build", name) for name in ("base_shop__orders", "base_shop__customers")}
+    assert "coalesce(try_cast(batch.updated_at__typed as timestamp)" in compiled["base_shop__orders"]
+    assert "coalesce(try_cast(batch.discount_amount__typed as decimal(18, 2))" in compiled["base_shop__orders"]
+    assert "coalesce(try_cast(cleaned.birth_date__typed as date)" in compiled["base_shop__customers"]
+    assert "__typed" not in compiled_sql(sample_build.warehouse.parent, "base_shop__orders")
+    with duckdb.connect(str(run.warehouse), read_only=True) as connection:
+        assert not connection.sql("select * from information_schema.columns where column_name like '%\\_\\_typed' "
+                                  "escape '\\' and table_schema <> 'raw'").fetchall()
+
+
+def test_typed_parquet_files_build_the_same_warehouse_as_the_csv_files(tmp_path: Path, sample_build: DbtRun) -> None:
+    """The same typed tables written as Parquet files (as a loader or a notebook writes them): read as typed too."""
+    database = tmp_path / "loader.duckdb"
+    load_like_a_loader(database, SAMPLE)
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        for (table,) in connection.sql("select table_name from information_schema.tables").fetchall():
+            connection.execute(f"copy {table} to '{folder / table}.parquet' (format parquet)")
+        assert connection.sql("select data_type from information_schema.columns where table_name = 'order_items' "
+                              "and column_name = 'quantity'").fetchall() == [("BIGINT",)]
+    run = run_dbt(tmp_path / "build", folder)
+    assert run.returncode == 0, run.output[-5000:]
+    mine, theirs = tables(run), tables(sample_build)
+    differing = [name for name in theirs if mine[name] != theirs[name] and name != "audit.warehouse_source"]
+    assert not differing, f"differs from the build of the CSV files: {differing}"
+    items = compiled_sql(tmp_path / "build", "base_shop__order_items")
+    assert "coalesce(try_cast(quantity__typed as decimal(18, 2))" in items
+    assert "coalesce(try_cast(line_number__typed as integer)" in items
+    assert "coalesce(try_cast(resolved_at__typed as timestamp)" in compiled_sql(tmp_path / "build",
+                                                                               "base_shop__support_tickets")
+
+
+def compiled_sql(workdir: Path, model: str) -> str:
+    return (workdir / "target" / "compiled" / "customer_segmentation" / "models" / "staging" / "shop" / "base"
+            / f"{model}.sql").read_text(encoding="utf-8")
 
 
 def test_typed_values_are_taken_as_they_are(tmp_path: Path) -> None:
@@ -106,6 +145,9 @@ def test_typed_values_are_taken_as_they_are(tmp_path: Path) -> None:
     assert rows["O_DOUBLE_OK"] == ("100000.50", "0.25", "2024-12-01 23:30:00", "2024-12-01", None, None, None)
     assert rows["O_DOUBLE_BAD"][4:6] == ("unparseable_value", "discount_amount")
     assert rows["O_DOUBLE_BAD"][6].startswith("12.345")
+    orders_sql = compiled_sql(tmp_path / "build", "base_shop__orders")
+    assert "batch.gross_amount__typed" in orders_sql and "batch.discount_amount__typed" in orders_sql
+    assert "batch.ordered_at__typed" in orders_sql and "batch.status__typed" not in orders_sql
     signups = dict(run.query("select customer_id, signup_at::varchar from staging.stg_shop__customers"))
     with duckdb.connect(str(database), read_only=True) as connection:
         expected = dict(connection.sql("select customer_id, (signup_at::timestamp)::varchar from customers").fetchall())

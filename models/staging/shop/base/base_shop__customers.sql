@@ -14,6 +14,7 @@
     'province_text', 'customer_type_text', 'company_name', 'tags_text', 'acquisition_channel_text',
     'marketing_consent_text'] %}
 
+{%- set typed_columns = raw_typed_columns('customers') %}
 with
 
 source as (
@@ -41,6 +42,7 @@ cleaned as (
         {{ clean_text('tags') }} as tags_text,
         {{ clean_text('acquisition_channel') }} as acquisition_channel_text,
         {{ clean_text('marketing_consent') }} as marketing_consent_text
+    {{ typed_raw_columns(typed_columns) }}
     from source
 
 ),
@@ -49,8 +51,20 @@ typed as (
 
     select
         cleaned.*,
-        {{ parse_timestamp('cleaned.signup_at_text') }} as signup_at,
-        {{ parse_date('cleaned.birth_date_text') }} as birth_date
+        {{ typed_or_parsed(
+            typed_columns,
+            'signup_at',
+            'timestamp',
+            parse_timestamp('cleaned.signup_at_text'),
+            'cleaned.'
+        ) }} as signup_at,
+        {{ typed_or_parsed(
+            typed_columns,
+            'birth_date',
+            'date',
+            parse_date('cleaned.birth_date_text'),
+            'cleaned.'
+        ) }} as birth_date
     from cleaned
 
 ),

@@ -27,6 +27,7 @@
 {%- set raw_columns = [
     'order_id', 'line_number_text', 'product_id', 'category_text', 'quantity_text', 'unit_price_text'] %}
 
+{%- set typed_columns = raw_typed_columns('order_items') %}
 with
 
 source as (
@@ -47,6 +48,7 @@ cleaned as (
         {{ clean_text('category') }} as category_text,
         {{ clean_text('quantity') }} as quantity_text,
         {{ clean_text('unit_price') }} as unit_price_text
+    {{ typed_raw_columns(typed_columns) }}
     from source
 
 ),
@@ -82,9 +84,14 @@ typed as (
 
     select
         *,
-        {{ parse_integer('line_number_text') }} as line_number,
-        {{ parse_amount('quantity_text') }} as quantity,
-        {{ parse_amount('unit_price_text') }} as unit_price
+        {{ typed_or_parsed(
+            typed_columns,
+            'line_number',
+            'integer',
+            parse_integer('line_number_text')
+        ) }} as line_number,
+        {{ typed_or_parsed(typed_columns, 'quantity', 'amount', parse_amount('quantity_text')) }} as quantity,
+        {{ typed_or_parsed(typed_columns, 'unit_price', 'amount', parse_amount('unit_price_text')) }} as unit_price
     from batch
 
 ),

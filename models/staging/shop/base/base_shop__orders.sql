@@ -44,6 +44,7 @@
     'gross_amount_text', 'discount_amount_text', 'refunded_amount_text', 'promo_code', 'payment_method_text',
     'device_type_text', 'updated_at_text'] %}
 
+{%- set typed_columns = raw_typed_columns('orders') %}
 with
 
 source as (
@@ -71,6 +72,7 @@ cleaned as (
         {{ clean_text('payment_method') }} as payment_method_text,
         {{ clean_text('device_type') }} as device_type_text,
         {{ clean_text('updated_at') }} as updated_at_text
+    {{ typed_raw_columns(typed_columns) }}
     from source
 
 ),
@@ -92,7 +94,8 @@ raw_versions as (
     select
         {{ clean_text('order_id') }} as order_id,
         coalesce(
-            {{ parse_timestamp(clean_text('updated_at')) }}, {{ parse_timestamp(clean_text('ordered_at')) }}
+            {{ typed_or_parsed(typed_columns, 'updated_at', 'timestamp', parse_timestamp(clean_text('updated_at'))) }},
+            {{ typed_or_parsed(typed_columns, 'ordered_at', 'timestamp', parse_timestamp(clean_text('ordered_at'))) }}
         ) as version_at
     from {{ ref('raw_shop__orders') }}
 
@@ -172,10 +175,24 @@ typed as (
 
     select
         batch.*,
-        {{ parse_timestamp('batch.ordered_at_text') }} as ordered_at,
-        {{ parse_timestamp('batch.updated_at_text') }} as updated_at,
+        {{ typed_or_parsed(
+            typed_columns,
+            'ordered_at',
+            'timestamp',
+            parse_timestamp('batch.ordered_at_text'),
+            'batch.'
+        ) }} as ordered_at,
+        {{ typed_or_parsed(
+            typed_columns,
+            'updated_at',
+            'timestamp',
+            parse_timestamp('batch.updated_at_text'),
+            'batch.'
+        ) }} as updated_at,
         {%- for column in amount_columns %}
-            {{ parse_amount('batch.' ~ column ~ '_text') }} as {{ column }},
+            {{ typed_or_parsed(
+                typed_columns, column, 'amount', parse_amount('batch.' ~ column ~ '_text'), 'batch.'
+            ) }} as {{ column }},
         {%- endfor %}
         status_codes.order_status
     from batch

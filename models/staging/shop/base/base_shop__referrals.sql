@@ -10,6 +10,7 @@
 ] %}
 {%- set raw_columns = ['referrer_customer_id', 'referred_customer_id', 'referred_at_text'] %}
 
+{%- set typed_columns = raw_typed_columns('referrals') %}
 with
 
 source as (
@@ -35,6 +36,7 @@ cleaned as (
         {{ clean_text('referrer_customer_id') }} as referrer_customer_id,
         {{ clean_text('referred_customer_id') }} as referred_customer_id,
         {{ clean_text('referred_at') }} as referred_at_text
+    {{ typed_raw_columns(typed_columns) }}
     from source
 
 ),
@@ -43,7 +45,12 @@ typed as (
 
     select
         *,
-        {{ parse_timestamp('referred_at_text') }} as referred_at
+        {{ typed_or_parsed(
+            typed_columns,
+            'referred_at',
+            'timestamp',
+            parse_timestamp('referred_at_text')
+        ) }} as referred_at
     from cleaned
 
 ),

@@ -11,6 +11,7 @@
 {%- set raw_columns = [
     'ticket_id', 'customer_id', 'opened_at_text', 'ticket_type_text', 'resolved_at_text', 'csat_score_text'] %}
 
+{%- set typed_columns = raw_typed_columns('support_tickets') %}
 with
 
 source as (
@@ -37,6 +38,7 @@ cleaned as (
         {{ clean_text('ticket_type') }} as ticket_type_text,
         {{ clean_text('resolved_at') }} as resolved_at_text,
         {{ clean_text('csat_score') }} as csat_score_text
+    {{ typed_raw_columns(typed_columns) }}
     from source
 
 ),
@@ -45,9 +47,14 @@ typed as (
 
     select
         *,
-        {{ parse_timestamp('opened_at_text') }} as opened_at,
-        {{ parse_timestamp('resolved_at_text') }} as resolved_at,
-        {{ parse_integer('csat_score_text') }} as csat_score
+        {{ typed_or_parsed(typed_columns, 'opened_at', 'timestamp', parse_timestamp('opened_at_text')) }} as opened_at,
+        {{ typed_or_parsed(
+            typed_columns,
+            'resolved_at',
+            'timestamp',
+            parse_timestamp('resolved_at_text')
+        ) }} as resolved_at,
+        {{ typed_or_parsed(typed_columns, 'csat_score', 'integer', parse_integer('csat_score_text')) }} as csat_score
     from cleaned
 
 ),
