@@ -34,6 +34,7 @@ import contextlib
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -425,6 +426,35 @@ def _target_path(dbt_args: list[str]) -> Path:
     return project_path(os.environ.get("DBT_TARGET_PATH") or "target")
 
 
+INPUT_HEADINGS = ("The input stopped the build:", "Warnings about the input:")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def run_dbt_streamed(command: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
+    """Run dbt, passing its output through line by line, and return its exit status with the build summary's words
+    about the input (macros/user_messages.sql: a heading, then indented lines), which dbt prints before its own recap
+    of the failures: the caller prints them again as the last lines, where a user looks."""
+    words: list[str] = []
+    capturing = False
+    with subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, encoding="utf-8", errors="replace", bufsize=1) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            message = ANSI_ESCAPE.sub("", line.rstrip("\n"))
+            if message[:2].isdigit() and message[2:3] == ":":  # dbt's timestamp, "HH:MM:SS  "
+                message = message.split(" ", 1)[1][1:] if " " in message else ""
+            if message.strip() in INPUT_HEADINGS:
+                capturing = True
+                words.append(message.strip())
+            elif capturing and message.startswith("  ") and message.strip():
+                words.append(message)
+            else:
+                capturing = False
+    return process.returncode, words
+
+
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(prog="python -m scripts.publish", description=__doc__.split("\n\n")[0],
                                      allow_abbrev=False)
@@ -440,6 +470,7 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     args, dbt_args = parse_args(argv)
+    input_words: list[str] = []
     started = time.perf_counter()
     try:
         dbt_vars = _dbt_vars(args.vars)
@@ -452,10 +483,11 @@ def main(argv: list[str] | None = None) -> int:
                 command += ["--vars", json.dumps(dbt_vars, default=str)]
             _print(f"publish: dbt build into {build.copy.name} ...")
             step = time.perf_counter()
-            returncode = subprocess.run(command, cwd=PROJECT_DIR, env={**os.environ, **build.environment()},
-                                        check=False).returncode
+            returncode, input_words = run_dbt_streamed(command, {**os.environ, **build.environment()})
             if returncode != 0:
                 build.fail(f"dbt build failed (exit {returncode}) after {time.perf_counter() - step:.0f} s")
+                for line in input_words:  # the input's words last, after dbt's recap of the failures
+                    _print(line)
                 return returncode
             _print(f"publish: dbt build passed in {time.perf_counter() - step:.0f} s")
             subset = any(arg.split("=", 1)[0] in SUBSET_FLAGS for arg in dbt_args) and not args.export
@@ -470,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
         print("publish: interrupted; the published warehouse was left as it was", file=sys.stderr, flush=True)
         return 130
     _print(f"publish: done in {time.perf_counter() - started:.0f} s")
+    for line in input_words:  # warnings about the input, last
+        _print(line)
     return 0
 
 

@@ -119,6 +119,11 @@ def test_readers_see_the_old_mart_or_the_new_one_never_a_partial_state(tmp_path:
         left = [line for line in failing.stdout.splitlines() if "was left as it was" in line]
         assert len(left) == 1 and str(warehouse) in left[0], failing.stdout[-2000:]
         assert "Traceback" not in failing.stdout + failing.stderr
+        # the input's words are the last lines, after dbt's recap of the failures and the publish step's line
+        assert failing.stdout.rstrip().splitlines()[-2:] == [
+            "The input stopped the build:",
+            ("  customers: 37.5% of 8 raw rows rejected (limit max_rejected_share = 0.05): duplicate_row 1 (customer_id),"
+             " missing_id 1 (customer_id), unparseable_value 1 (signup_at); the rows: staging.base_shop__customers")]
         assert publish.failed_path(warehouse).is_file() and not publish.building_path(warehouse).exists()
         assert held.sql(f"select * from {MART} order by customer_id").fetchall() == old_rows
         assert fresh_state(warehouse) == old_state
