@@ -17,15 +17,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-orchestra
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
-## build: build the DuckDB warehouse from the bundled sample (seeds, models, data and unit tests) and print
+## build: build the DuckDB warehouse from the bundled sample (seeds, models, data tests) and print
 ## the rejected rows and the segment summary. Your dbt vars are read from settings.yml (README "Your settings file");
 ## VARS='{raw_data_path: ..., as_of_date: ...}' overrides them one key at a time.
 ## FULL_REFRESH=1 re-checks every raw order instead of the recent ones (docs/incremental.md).
+## The dbt unit tests test the SQL, not the data: they run in `make test` (and CI); UNIT_TESTS=1 runs them here too.
 ## The build runs on a copy of the warehouse, which replaces the published one only when every error-severity test
 ## passed; then every BI-facing mart is exported as Parquet and CSV to exports/current (docs/publish.md, docs/bi.md).
 build: venv
 	@mkdir -p warehouse
-	$(BIN)/python -m scripts.publish $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh)
+	$(BIN)/python -m scripts.publish $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh) \
+		$(if $(UNIT_TESTS),--unit-tests)
 
 ## export: write the BI-facing marts of the built warehouse to exports/current again (Parquet and CSV).
 export: venv

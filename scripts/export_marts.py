@@ -451,17 +451,26 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
             order_by = ", ".join(_quote(name) for name, _, _ in exported)
             select_sql = f"select * from (select {select_list} from {mart.relation}) order by {order_by}"
             files = {}
+            # the rows are hashed and sorted once, into the BI file's table (or a temporary one), and every format
+            # is copied from it in that order (DuckDB keeps a table's insertion order when it reads it)
+            if bi_file is not None:
+                written = f"bi_file.{mart.relation}"
+                summary["bi_file"]["relations"].append(f"{mart.schema}.{mart.table}")
+                connection.execute(f"create table {written} as {select_sql}")
+            else:
+                written = _quote("export_" + mart.name)
+                connection.execute(f"create temporary table {written} as {select_sql}")
+            copy_sql = f"select * from {written}"
             if "parquet" in formats:
                 path = run_dir / "parquet" / f"{mart.name}.parquet"
-                connection.execute(f"copy ({select_sql}) to {_literal(path)} (format parquet, compression zstd)")
+                connection.execute(f"copy ({copy_sql}) to {_literal(path)} (format parquet, compression zstd)")
                 files["parquet"] = f"parquet/{path.name}"
             if "csv" in formats:
                 path = run_dir / "csv" / f"{mart.name}.csv"
-                write_csv_with_bom(connection, select_sql, path)
+                write_csv_with_bom(connection, copy_sql, path)
                 files["csv"] = f"csv/{path.name}"
-            if bi_file is not None:
-                connection.execute(f"create table bi_file.{mart.relation} as {select_sql}")
-                summary["bi_file"]["relations"].append(f"{mart.schema}.{mart.table}")
+            if bi_file is None:
+                connection.execute(f"drop table {written}")
             rows = connection.execute(f"select count(*) from {mart.relation}").fetchall()[0][0]
             types = connection.execute(f"describe {select_sql}").fetchall()
             summary["models"][mart.name] = {

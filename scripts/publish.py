@@ -1,7 +1,7 @@
 """Build on a copy of the published warehouse and publish it only when every error-severity test passed.
 
     python -m scripts.publish [--vars YAML] [--full-refresh] [--select ...] [other dbt build args]
-                              [--no-export | --export] [--no-wait]
+                              [--no-export | --export] [--no-wait] [--unit-tests]
 
 The one publish step of `make build`, `make backfill` (scripts/backfill.py) and the Dagster jobs
 (orchestration/definitions.py). The dbt vars are those of your settings file (settings.yml, scripts/settings.py)
@@ -14,7 +14,8 @@ with --vars over them key by key. In order:
 3. copy the published warehouse (DUCKDB_PATH, default warehouse/customer_segmentation.duckdb) to
    `<name>.building.duckdb` next to it, so incremental state and the segment history carry over (no published file:
    a fresh build); DuckDB spills to `<name>.building.duckdb.tmp`, not next to the published file;
-4. `dbt build` with the given arguments against the copy (DUCKDB_PATH = the copy);
+4. `dbt build` with the given arguments against the copy (DUCKDB_PATH = the copy), without the dbt unit tests unless
+   --unit-tests is given (they test the SQL, not the data: `make test` and CI run them);
 5. only when dbt exited 0: checkpoint and close the copy (no write-ahead log left), replace the published file with
    it in one rename (os.replace), then export the BI-facing marts (scripts/export_marts.py: a new run folder, then
    `exports/current` switched by a rename, then the BI file `bi.duckdb` beside the warehouse, or BI_DUCKDB_PATH,
@@ -61,6 +62,7 @@ DEFAULT_RAW_DATA_PATH = "data/sample"
 DBT = Path(sys.executable).with_name("dbt")
 # dbt build flags that build only part of the project: the published warehouse is replaced, the exports are not
 SUBSET_FLAGS = ("--select", "-s", "--exclude", "--selector", "--models", "-m", "--resource-type")
+RESOURCE_TYPE_FLAGS = ("--resource-type", "--resource-types", "--exclude-resource-type", "--exclude-resource-types")
 
 Log = Callable[[str], None]
 
@@ -465,7 +467,19 @@ def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
                          "--selector nightly, which builds every model)")
     parser.add_argument("--no-wait", action="store_true", help="stop instead of waiting when another build holds "
                         "the lock")
+    parser.add_argument("--unit-tests", action="store_true", help="run the dbt unit tests too (they test the SQL, "
+                        "not the data: by default they are left to `make test` and CI)")
     return parser.parse_known_args(argv)
+
+
+def dbt_build_command(dbt_args: list[str], unit_tests: bool = False) -> list[str]:
+    """`dbt build` with the caller's arguments; the unit tests are left out unless asked for (dbt recommends running
+    them in development and CI, not in production builds) or the caller chose resource types themselves."""
+    command = [str(DBT) if DBT.exists() else "dbt", "build", *dbt_args]
+    chosen = any(arg.split("=", 1)[0] in RESOURCE_TYPE_FLAGS for arg in dbt_args)
+    if not unit_tests and not chosen:
+        command += ["--exclude-resource-type", "unit_test"]
+    return command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -478,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
                         raw_column_map=dbt_vars.get("raw_column_map"), wait=not args.no_wait) as build:
             if build.raw_path != raw_folder(dbt_vars):
                 dbt_vars["raw_read_path"] = str(build.raw_path)  # the pre-flight's repaired copy; raw_data_path stays as named
-            command = [str(DBT) if DBT.exists() else "dbt", "build", *dbt_args]
+            command = dbt_build_command(dbt_args, args.unit_tests)
             if dbt_vars:
                 command += ["--vars", json.dumps(dbt_vars, default=str)]
             _print(f"publish: dbt build into {build.copy.name} ...")

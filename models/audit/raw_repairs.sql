@@ -1,7 +1,8 @@
 -- The raw values that the base models could read only after a repair (docs/bad-input.md): one row per table,
 -- column and kind of repair (day_first_date, excel_serial_date, thousands_separator, currency_mark) with the
 -- number of raw rows repaired. Only rows whose value a plain cast cannot read are examined, so a clean file costs
--- one cast per value. File-level repairs (byte-order mark, legacy encoding, NFC) are made before the build by
+-- one cast per value, and a typed column (a DATE, TIMESTAMP or number in a database or Parquet source) none where its
+-- value was read as typed. File-level repairs (byte-order mark, legacy encoding, NFC) are made before the build by
 -- scripts/preflight.py and listed in its summary.
 {%- set repairable_columns = {
     'customers': {'signup_at': 'timestamp', 'birth_date': 'timestamp'},
@@ -25,6 +26,7 @@ with
 {% endfor %}
 -- noqa: disable=LT02,LT05
 {% for table_name, columns in repairable_columns.items() %}
+    {%- set typed_columns = raw_typed_columns(table_name) %}
     {{ table_name }}_repair_kinds as {{ cte_materialized() }} (
 
         select
@@ -40,7 +42,7 @@ with
         where
             {%- for column, kind in columns.items() %}
                 {%- set plain_type = 'timestamp' if kind == 'timestamp' else 'decimal(18, 2)' %}
-                {% if not loop.first %}or {% endif %}({{ clean_text(column) }} is not null and try_cast(trim({{ column }}) as {{ plain_type }}) is null)
+                {% if not loop.first %}or {% endif %}({% if column in typed_columns %}{{ column }}__typed is null and {% endif %}{{ clean_text(column) }} is not null and try_cast(trim({{ column }}) as {{ plain_type }}) is null)
             {%- endfor %}
 
     ),

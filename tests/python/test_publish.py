@@ -88,6 +88,10 @@ def test_readers_see_the_old_mart_or_the_new_one_never_a_partial_state(tmp_path:
     first = run_publish(env, max_rejected_share=0.5, as_of_date="2024-12-31")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "publish: no published warehouse" in first.stdout and "publish: published" in first.stdout
+    # make build leaves the dbt unit tests to make test (and CI); every data test runs
+    kinds = {result["unique_id"].split(".")[0]
+             for result in json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]}
+    assert "test" in kinds and "model" in kinds and "unit_test" not in kinds
     assert not publish.building_path(warehouse).exists() and not publish.wal(warehouse).exists()
     old_state = fresh_state(warehouse)
     current = exports / "current"
@@ -305,3 +309,16 @@ def test_the_command_line_stops_with_one_line(tmp_path: Path) -> None:
     assert completed.returncode == 2
     assert completed.stderr == "publish: --vars: a mapping of dbt vars, e.g. '{raw_data_path: data/mine}'\n"
     assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_the_unit_tests_are_left_to_make_test_unless_asked_for() -> None:
+    def excluded(command: list[str]) -> bool:
+        return any(a == "--exclude-resource-type" and b == "unit_test" for a, b in zip(command, command[1:]))
+
+    assert excluded(publish.dbt_build_command([]))
+    assert excluded(publish.dbt_build_command(["--full-refresh", "--select", "customer_segments+"]))
+    assert not excluded(publish.dbt_build_command([], unit_tests=True))
+    # a caller who chose resource types keeps their choice
+    assert not excluded(publish.dbt_build_command(["--resource-type", "unit_test"]))
+    assert not excluded(publish.dbt_build_command(["--exclude-resource-type=test"]))
+    assert publish.dbt_build_command(["--full-refresh"])[1:3] == ["build", "--full-refresh"]
