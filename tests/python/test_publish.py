@@ -10,6 +10,7 @@ drive the step's pieces without dbt.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -313,7 +314,7 @@ def test_the_command_line_stops_with_one_line(tmp_path: Path) -> None:
 
 def test_the_unit_tests_are_left_to_make_test_unless_asked_for() -> None:
     def excluded(command: list[str]) -> bool:
-        return any(a == "--exclude-resource-type" and b == "unit_test" for a, b in zip(command, command[1:]))
+        return any(a == "--exclude-resource-type" and b == "unit_test" for a, b in itertools.pairwise(command))
 
     assert excluded(publish.dbt_build_command([]))
     assert excluded(publish.dbt_build_command(["--full-refresh", "--select", "customer_segments+"]))
