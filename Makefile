@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-orchestration.txt requirements-semantic.txt requirements-spark.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-orchestration.txt requirements-semantic.txt requirements-spark.txt requirements-bench.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
