@@ -3,13 +3,24 @@
 Usage::
 
     python -m scripts.generate_data --customers 1000 --out data/raw [--format csv|parquet]
-        [--seed 42] [--start-date 2022-01-01] [--end-date 2026-06-30] [--bad-row-share 0.01]
-        [--chunk-customers 1000000]
+        [--typed] [--seed 42] [--start-date 2022-01-01] [--end-date 2026-06-30]
+        [--bad-row-share 0.01] [--chunk-customers 1000000]
 
 Five tables are written into ``--out``: ``customers``, ``orders``, ``order_items``,
 ``support_tickets`` and ``referrals`` (``<table>.csv`` or ``<table>.parquet``). Every column is
 a string (nulls are written as empty CSV fields), because some rows hold deliberately unreadable
-values. The generator is fully vectorised (numpy + pyarrow) and deterministic: the same
+values: a messy export, 1% bad rows by default.
+
+**Typed mode** (``--typed``, Parquet only): the tables as a loader (dlt, Airbyte, Fivetran) writes
+them. The columns whose kind in the input contract (models/staging/shop/raw/_shop__raw.yml) is
+``timestamp`` are TIMESTAMP without time zone (local time: an ISO ``+07:00`` value keeps its
+clock time), ``date`` DATE, ``amount`` and ``integer`` INT64; ids, codes and text stay strings.
+The same rows as text mode with the same seed, converted after the bad rows are planted: a
+value that does not parse (the planted unreadable ones) is NULL, as a loader coerces it, so
+those rows are rejected as missing values instead. Default bad-row share 0.1% (a loader's
+output is cleaner than a hand export); ``--bad-row-share`` sets it.
+
+The generator is fully vectorised (numpy + pyarrow) and deterministic: the same
 arguments give byte-identical files (for a given numpy/pyarrow version).
 
 Chunks (``--chunk-customers M``, default 1,000,000; memory grows with the customers generated at
@@ -132,6 +143,8 @@ PART_RE = re.compile(r"part-\d{5,}\.(csv|parquet)")  # the names this generator 
 SLOTS = 1 << 16  # resolution of categorical sampling
 BLOCK = 1 << 22  # rows per block where a computation is done in blocks to save memory
 
+TEXT_BAD_ROW_SHARE = 0.01
+TYPED_BAD_ROW_SHARE = 0.001
 TS_TEMPLATE = "####-##-## ##:##:##"
 TS_ISO_TEMPLATE = "####-##-##T##:##:##+07:00"
 DATE_TEMPLATE = "####-##-##"
@@ -1367,6 +1380,34 @@ def _as_strings(name: str, table: pa.Table) -> pa.Table:
     return table.select(TABLE_COLUMNS[name]).cast(schema)
 
 
+TYPED_KINDS = ("timestamp", "date", "amount", "integer")
+INTEGER_TEXT = r"^-?\d{1,18}$"
+
+
+def _typed_column(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """A text column as a loader types it; values that do not parse become NULL (vectorised, no row loop)."""
+    if kind == "timestamp":  # 'YYYY-MM-DD HH:MM:SS' or ISO 'YYYY-MM-DDTHH:MM:SS+07:00': the local clock time
+        clock = pc.replace_substring(pc.utf8_slice_codeunits(values, 0, 19), "T", " ")
+        return pc.strptime(clock, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    if kind == "date":
+        day = pc.strptime(pc.utf8_slice_codeunits(values, 0, 10), format="%Y-%m-%d", unit="s", error_is_null=True)
+        return day.cast(pa.date32())
+    readable = pc.match_substring_regex(values, INTEGER_TEXT)
+    return pc.if_else(readable, values, pa.scalar(None, pa.string())).cast(pa.int64())
+
+
+def _as_typed(name: str, table: pa.Table) -> pa.Table:
+    """The typed mode's table: the contract's timestamp, date, amount and integer columns typed."""
+    from scripts.raw_contract import contract
+
+    kinds = {column.name: column.kind for column in contract()[name].columns}
+    for column in table.column_names:
+        if kinds.get(column) in TYPED_KINDS:
+            table = table.set_column(table.schema.get_field_index(column), column,
+                                     _typed_column(kinds[column], table.column(column)))
+    return table
+
+
 def _chunk_sizes(customers: int, chunk_customers: int) -> list[int]:
     """ceil(customers / chunk_customers) chunk sizes that differ by at most one customer."""
     chunks = -(-customers // chunk_customers)
@@ -1415,7 +1456,7 @@ class _Run:
 
 def _generate_chunk(
     pool: ThreadPoolExecutor, cfg: Config, streams: list[Rng], run: _Run,
-    path: Callable[[str], Path], fmt: str, verbose: bool,
+    path: Callable[[str], Path], fmt: str, verbose: bool, typed: bool = False,
 ) -> dict[str, Future[int]]:
     """Generate the five tables of one chunk (or of a whole single-file run); bad-row injection
     and writing are submitted to ``pool``. Advances the offsets in ``run``."""
@@ -1433,6 +1474,8 @@ def _generate_chunk(
         def job() -> int:
             pending.append(_as_strings(name, pending.pop()))
             final = _inject(bad_rng, pending, makers, cfg.bad_row_share)
+            if typed:
+                final = _as_typed(name, final)
             _write(final, target, fmt)
             if verbose:
                 print(f"{name}: {final.num_rows:,} rows written to {target} in "
@@ -1482,8 +1525,9 @@ def generate(
     seed: int = 42,
     start_date: date = DEFAULT_START,
     end_date: date = DEFAULT_END,
-    bad_row_share: float = 0.01,
+    bad_row_share: float | None = None,
     chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS,
+    typed: bool = False,
 ) -> dict[str, int]:
     """Write the five raw tables into ``out_dir``; return the rows written per table.
 
@@ -1495,6 +1539,10 @@ def generate(
         raise ValueError("chunk_customers must be >= 1")
     if fmt not in ("csv", "parquet"):
         raise ValueError("fmt must be 'csv' or 'parquet'")
+    if typed and fmt != "parquet":
+        raise ValueError("typed mode writes Parquet only (CSV has no column types)")
+    if bad_row_share is None:
+        bad_row_share = TYPED_BAD_ROW_SHARE if typed else TEXT_BAD_ROW_SHARE
     if end_date < start_date:
         raise ValueError("end_date must not be before start_date")
     if not 0.0 <= bad_row_share <= 0.5:
@@ -1530,7 +1578,7 @@ def generate(
                 return out_dir / f"{name}.{fmt}"
 
             jobs = _generate_chunk(pool, cfg, _streams(seed, index if chunked else None), run,
-                                   path, fmt, verbose=not chunked)
+                                   path, fmt, verbose=not chunked, typed=typed)
             # one chunk at a time: its writes finish before the next chunk starts (memory)
             rows = {name: job.result() for name, job in jobs.items()}
             for name, count in rows.items():
@@ -1554,17 +1602,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--start-date", type=_parse_date, default=DEFAULT_START)
     parser.add_argument("--end-date", type=_parse_date, default=DEFAULT_END)
-    parser.add_argument("--bad-row-share", type=float, default=0.01)
+    parser.add_argument("--typed", action="store_true",
+                        help="Parquet with typed timestamp, date, amount and integer columns, as a loader "
+                             "writes them (unparseable planted values become NULL); default bad-row share "
+                             f"{TYPED_BAD_ROW_SHARE}")
+    parser.add_argument("--bad-row-share", type=float, default=None,
+                        help=f"share of planted bad rows per kind group (default {TEXT_BAD_ROW_SHARE}; "
+                             f"{TYPED_BAD_ROW_SHARE} with --typed)")
     parser.add_argument(
         "--chunk-customers", type=int, default=DEFAULT_CHUNK_CUSTOMERS,
         help="more customers than this are generated in chunks of at most this many, one "
              "part file per chunk and table (default: %(default)s)",
     )
     args = parser.parse_args(argv)
+    if args.typed and args.format != "parquet":
+        parser.error("--typed writes Parquet: add --format parquet (CSV has no column types)")
     started = time.perf_counter()
     rows = generate(
         args.out, args.customers, args.format, args.seed, args.start_date, args.end_date,
-        args.bad_row_share, args.chunk_customers,
+        args.bad_row_share, args.chunk_customers, typed=args.typed,
     )
     print(f"done: {sum(rows.values()):,} rows in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)

@@ -495,3 +495,76 @@ def test_cli_reports_one_line_per_chunk(tmp_path: Path, capsys: pytest.CaptureFi
     assert all(len(list((tmp_path / t).iterdir())) == 2 for t in TABLES)
     with pytest.raises(ValueError, match="chunk_customers"):
         gd.generate(tmp_path, 10, chunk_customers=0)
+
+
+# --------------------------------------------------------------------------------------------
+# typed mode: Parquet as a loader writes it
+# --------------------------------------------------------------------------------------------
+
+TYPE_OF_KIND = {"date": pa.date32(), "amount": pa.int64(), "integer": pa.int64()}
+
+
+@pytest.fixture(scope="module")
+def typed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
+    """The 2,000 customers of `clean`, typed (same seed, no bad rows)."""
+    out = tmp_path_factory.mktemp("typed")
+    gd.generate(out, 2000, "parquet", bad_row_share=0, typed=True)
+    return {t: _read(out, t) for t in TABLES}
+
+
+def test_typed_mode_types_the_columns_the_contract_types(typed: dict[str, pa.Table]) -> None:
+    from scripts.raw_contract import contract
+
+    for table, data in typed.items():
+        for column in contract()[table].columns:
+            if column.name not in data.column_names:
+                continue
+            written = data.schema.field(column.name).type
+            if column.kind == "timestamp":  # Parquet keeps seconds as milliseconds; no time zone: local time
+                assert pa.types.is_timestamp(written) and written.tz is None, (table, column.name, written)
+            else:
+                assert written == TYPE_OF_KIND.get(column.kind, pa.string()), (table, column.name, column.kind)
+
+
+def test_typed_values_are_the_text_values_read(clean: dict[str, pa.Table], typed: dict[str, pa.Table]) -> None:
+    for table in TABLES:
+        assert typed[table].num_rows == clean[table].num_rows
+    text, values = clean["orders"], typed["orders"]
+    for column in ("ordered_at", "updated_at"):
+        parsed = [_parse_ts(v) for v in text[column].to_pylist()]
+        assert values[column].to_pylist() == parsed  # an ISO +07:00 value keeps its local clock time
+    for column in ("gross_amount", "discount_amount", "refunded_amount"):
+        assert values[column].to_pylist() == [None if v is None else int(v) for v in text[column].to_pylist()]
+    births = clean["customers"]["birth_date"].to_pylist()
+    assert typed["customers"]["birth_date"].to_pylist() == [None if v is None else date.fromisoformat(v)
+                                                            for v in births]
+    assert typed["orders"]["order_id"] == text["order_id"] and typed["orders"]["status"] == text["status"]
+    assert typed["order_items"]["quantity"].to_pylist() == [int(v) for v in clean["order_items"]["quantity"].to_pylist()]
+
+
+def test_typed_unreadable_values_are_null_as_a_loader_writes_them() -> None:
+    values = pa.array(["2024-05-01 10:00:00", "2024-05-01T23:30:00+07:00", "not a date", "2024-13-45", None])
+    assert gd._typed_column("timestamp", values).to_pylist() == [
+        datetime(2024, 5, 1, 10), datetime(2024, 5, 1, 23, 30), None, None, None]
+    amounts = pa.array(["350000", "-1000", "abc", "12,5tr", "#VALUE!", "NaN", None])
+    assert gd._typed_column("amount", amounts).to_pylist() == [350000, -1000, None, None, None, None, None]
+    assert gd._typed_column("date", pa.array(["1990-02-03", "31/02/2024"])).to_pylist() == [date(1990, 2, 3), None]
+
+
+def test_typed_mode_is_deterministic_with_few_bad_rows(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    counts = gd.generate(first, 3000, "parquet", seed=5, typed=True)
+    gd.generate(second, 3000, "parquet", seed=5, typed=True)
+    for table in TABLES:
+        assert (first / f"{table}.parquet").read_bytes() == (second / f"{table}.parquet").read_bytes()
+    text_counts = gd.generate(tmp_path / "text", 3000, "parquet", seed=5)
+    # 0.1% bad rows by default instead of 1%: fewer rows planted on top of the same clean rows
+    assert counts["orders"] < text_counts["orders"]
+    assert pc.sum(pc.is_null(_read(first, "orders")["ordered_at"])).as_py() <= 0.002 * counts["orders"]
+
+
+def test_typed_mode_is_parquet_only(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="Parquet only"):
+        gd.generate(tmp_path, 10, "csv", typed=True)
+    with pytest.raises(SystemExit):
+        gd.main(["--customers", "10", "--out", str(tmp_path), "--typed"])
