@@ -75,13 +75,16 @@ dagster: venv
 sample: venv
 	$(BIN)/python -m scripts.generate_data --customers 3000 --out data/sample --format csv
 
-## bench: time the pipeline at SCALES customers (default 100000; e.g. SCALES="100000 1000000"): data generation, the
-## full dbt build (models, tests) with peak memory, a hand-written DuckDB limit and one incremental night; raw data and
+## bench: time the pipeline at SCALES customers (default 100000; e.g. SCALES="100000 1000000"). Typed input (Parquet as
+## a loader writes it): `make build` itself, the pandas/polars/DuckDB peers and NIGHTS nightly builds (default 7). Text
+## input: data generation, the full dbt build (models, tests) with peak memory, a hand-written DuckDB limit, `make
+## build` and one incremental night; raw data and
 ## warehouses under WORK_DIR (default /tmp/customer-segmentation-bench). Writes docs/benchmarks.json, docs/bench-scale.svg
 ## and the bench section of docs/benchmarks.md (earlier scales are kept).
 .PHONY: bench
 bench: venv
-	$(BIN)/python -m scripts.bench --customers $(or $(SCALES),100000) $(if $(WORK_DIR),--work-dir $(WORK_DIR))
+	$(BIN)/python -m scripts.bench --customers $(or $(SCALES),100000) $(if $(WORK_DIR),--work-dir $(WORK_DIR)) \
+		$(if $(NIGHTS),--nights $(NIGHTS))
 
 ## bench-clv: time the CLV fit and scoring (BG/NBD, Gamma-Gamma, predictions) on 100k and 1M simulated customers
 ## and write the figures into docs/benchmarks.md (its bench-clv section only).

@@ -2,14 +2,29 @@
 
 Usage::
 
-    python -m scripts.bench [--customers 100000 1000000] [--work-dir /tmp/customer-segmentation-bench]
+    python -m scripts.bench [--customers 100000 1000000] [--nights 7] [--no-typed]
+        [--work-dir /tmp/customer-segmentation-bench]
         [--threads N] [--memory-limit 80%] [--seed 42] [--results docs/benchmarks.json]
         [--doc docs/benchmarks.md | --no-doc] [--chart docs/bench-scale.svg] [--keep]
     python -m scripts.bench --render-only   # rewrite the doc sections and the chart from the JSON results
     python -m scripts.bench --large 10000000 --memory-limit 10GB [--chunk-customers 1000000] [--work-dir ...]
         [--results docs/benchmarks-large.json] [--doc docs/benchmarks.md] [--keep]
 
-For each number of customers, in one run and in this order:
+For each number of customers, in one run: first the **typed input** (the targets of issue 18 are set on it; left
+out with ``--no-typed``), in ``<work-dir>/<N>-typed``:
+
+a. **generate** ``python -m scripts.generate_data --typed`` (Parquet with TIMESTAMP, DATE and INT64 columns and 0.1%
+   bad rows, as a loader writes them), orders and order lines moved into folders as below;
+b. **make build**: ``python -m scripts.publish`` as ``make build`` runs it (pre-flight, copy, ``dbt build`` without
+   the unit tests, publish, the Parquet/CSV exports and the BI file) into a fresh ``published.duckdb``, the whole
+   process tree measured; the publish step's own figures (dbt, exports) parsed from its output, the slowest nodes
+   from its run_results.json, and the sizes of the warehouse, the BI file and the current exports;
+c. **peers**: ``python -m scripts.bench_peers`` with DuckDB, polars and pandas (the core columns a notebook computes),
+   each in its own measured process, and whether their outputs are identical;
+d. **nights** (``--nights``, default 7): a nightly delta (below) as ``part-<k>.parquet``, typed like the folder's
+   files, each followed by ``make build`` on the published warehouse, with the sizes after each night.
+
+Then the **text input** (every column a string, 1% bad rows: a messy export), in this order:
 
 1. **generate**: ``python -m scripts.generate_data --customers N --format parquet`` into
    ``<work-dir>/<N>/raw`` (orders ~ 10 N, order lines ~ 2.5 per order). ``orders.parquet`` and ``order_items.parquet``
@@ -26,7 +41,8 @@ For each number of customers, in one run and in this order:
    (order history, RFM scores, net revenue, preferred channel, home region, favourite category, lifecycle segment)
    from the same files with the same rules, run by a fresh Python process with the same DuckDB threads and memory
    limit; its query time is the lower bound the models phase is compared with. Its result is compared with the mart
-   customer by customer.
+   customer by customer. Then **make build** as in (b) above, into a fresh warehouse of its own, reported with its
+   ratio to the limit.
 5. **incremental**: one night (`write_nightly_delta`): new orders (1% of the order rows) dated the day after the
    newest order, for existing customers, with their order lines, and status changes (returned or cancelled, 0.2% of
    the order rows) of orders placed within the ``order_lookback_days`` window, written as ``part-1.parquet`` by DuckDB
@@ -132,6 +148,17 @@ LIMIT_VARS = (
 )
 
 # The targets of the issue: (key, description, unit, limit). Checked in `targets`.
+TARGET_MAKE_BUILD_S = 60.0  # issue 18: full `make build` on typed input, 1M customers
+TARGET_MAKE_BUILD_PEAK_MIB = 4 * 1024.0
+TARGET_NIGHT_S = 30.0  # issue 18: nightly `make build`
+DEFAULT_NIGHTS = 7
+PEER_ENGINES = ("duckdb", "polars", "pandas")
+PUBLISH_FIGURES = {  # lines of scripts/publish.py's output -> sub-figures of the make_build phase
+    "dbt_s": re.compile(r"^publish: dbt build passed in ([\d.]+) s"),
+    "exports_s": re.compile(r"^publish: exports refreshed in ([\d.]+) s"),
+    "copy_s": re.compile(r"^publish: copied .* in ([\d.]+) s"),
+    "publish_total_s": re.compile(r"^publish: done in ([\d.]+) s"),
+}
 TARGET_CUSTOMERS = 1_000_000
 TARGET_SMALL_CUSTOMERS = 100_000
 TARGET_FULL_BUILD_S = 60.0
@@ -298,7 +325,9 @@ def reader_sql(fmt: str, path: str | list[str], row_ids: bool = False) -> str:
         if row_ids:
             reader = f"(select *, file_index, row_number() over () as file_row_number from {reader})"
         return reader
-    return f"read_parquet({paths}, union_by_name = true)"
+    # typed Parquet (a loader's TIMESTAMP, DATE, BIGINT columns) read as text too
+    virtual = ", file_index, file_row_number" if row_ids else ""
+    return f"(select columns(*)::varchar{virtual} from read_parquet({paths}, union_by_name = true))"
 
 
 def move_into_folders(raw: Path, tables: Iterable[str] = FOLDER_TABLES) -> None:
@@ -319,10 +348,30 @@ def newest_order_date(connection: Any, raw: Path, today: date) -> date:
     """).fetchone()[0]
 
 
+def _typed_select(connection: Any, first_file: Path, relation: str, exclude: Sequence[str] = ()) -> str:
+    """`select` of a text relation's columns cast back to the types of a folder's first file (typed Parquet as a
+    loader writes it; a no-op for text files); integers through decimal, so that '350000.00' is 350000."""
+    columns = connection.execute(f"describe select * from read_parquet({_sql_string(first_file)})").fetchall()
+    expressions = []
+    for name, data_type, *_ in columns:
+        quoted = '"' + name.replace('"', '""') + '"'
+        if data_type == "VARCHAR":
+            expressions.append(quoted)
+        elif data_type in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT"):
+            expressions.append(f"cast(round(try_cast({quoted} as decimal(38, 2))) as {data_type}) as {quoted}")
+        else:
+            expressions.append(f"try_cast({quoted} as {data_type}) as {quoted}")
+    excluded = f" exclude ({', '.join(exclude)})" if exclude else ""
+    return f"select {', '.join(expressions)} from (select *{excluded} from {relation})"
+
+
 def write_nightly_delta(raw: Path, *, lookback_days: int = 60, new_share: float = NEW_ORDER_SHARE,
-                        change_share: float = CHANGED_ORDER_SHARE, today: date | None = None) -> dict[str, Any]:
-    """One night of exports as <raw>/orders/part-1.parquet (and order_items/part-1.parquet) next to the files already
-    in those folders (part-0.parquet, or the generator's part-NNNNN.parquet chunks), by DuckDB SQL.
+                        change_share: float = CHANGED_ORDER_SHARE, today: date | None = None,
+                        night: int = 1) -> dict[str, Any]:
+    """One night of exports as <raw>/orders/part-<night>.parquet (and order_items/part-<night>.parquet) next to the
+    files already in those folders (part-0.parquet, earlier nights, or the generator's part-NNNNN.parquet chunks), by
+    DuckDB SQL. The files are read as text and written with the column types of the folder's first file, so a typed
+    folder (`generate_data --typed`) gets typed nights. Night k+1 is dated the day after night k's newest order.
 
     New orders: round(new_share x order rows), dated the day after the newest order (times spread over the day),
     status completed, copied from existing order rows of known customers (channel, province, amounts) picked by
@@ -336,8 +385,10 @@ def write_nightly_delta(raw: Path, *, lookback_days: int = 60, new_share: float 
     orders_dir, items_dir = raw / "orders", raw / "order_items"
     if not orders_dir.is_dir():
         raise ValueError(f"{raw}: orders/ is not a folder (call move_into_folders first)")
-    if (orders_dir / "part-1.parquet").exists():
-        raise ValueError(f"{orders_dir / 'part-1.parquet'} exists already: one night per raw folder")
+    part = f"part-{night}.parquet"
+    if (orders_dir / part).exists():
+        raise ValueError(f"{orders_dir / part} exists already: one file per night")
+    first_orders = min(orders_dir.glob("*.parquet"))
     orders = reader_sql("parquet", str(orders_dir / "*.parquet"))
     customers = reader_sql(*(table_files(raw, "customers") or ("parquet", str(raw / "customers.parquet"))))
     items_fmt = table_files(raw, "order_items")
@@ -417,29 +468,32 @@ def write_nightly_delta(raw: Path, *, lookback_days: int = 60, new_share: float 
                 )
             from picked
         """)
-        connection.execute(f"""
-            copy (
+        night_orders = """(
                 select * exclude (template_order_id) from new_orders
                 union all by name
                 select * from changed_orders
-                order by order_id
-            ) to {_sql_string(orders_dir / 'part-1.parquet')} (format parquet)
+            )"""
+        connection.execute(f"""
+            copy ({_typed_select(connection, first_orders, night_orders)} order by order_id)
+            to {_sql_string(orders_dir / part)} (format parquet)
         """)
         new_items = 0
         if items_fmt is not None:
             if not items_dir.is_dir():
                 raise ValueError(f"{raw}: order_items/ is not a folder (call move_into_folders first)")
             items = reader_sql("parquet", str(items_dir / "*.parquet"))
-            connection.execute(f"""
-                copy (
+            night_items = f"""(
                     select items.* replace (new_orders.order_id as order_id)
                     from {items} as items
                     inner join new_orders on items.order_id = new_orders.template_order_id
-                    order by new_orders.order_id, try_cast(items.line_number as integer), items.line_number
-                ) to {_sql_string(items_dir / 'part-1.parquet')} (format parquet)
+                )"""
+            typed_items = _typed_select(connection, min(items_dir.glob("*.parquet")), night_items)
+            connection.execute(f"""
+                copy ({typed_items} order by order_id, try_cast(line_number as integer), cast(line_number as varchar))
+                to {_sql_string(items_dir / part)} (format parquet)
             """)
             new_items = connection.execute(
-                f"select count(*) from {reader_sql('parquet', str(items_dir / 'part-1.parquet'))}").fetchone()[0]
+                f"select count(*) from {reader_sql('parquet', str(items_dir / part))}").fetchone()[0]
         changed = connection.execute("select count(*) from changed_orders").fetchone()[0]
     return {"day": day.isoformat(), "order_rows_before": order_rows, "new_orders": new_count,
             "changed_orders": changed, "new_order_items": new_items}
@@ -721,6 +775,8 @@ def bench_scale(customers: int, work_dir: Path, *, seed: int, threads: int | Non
     log(f"[{customers:,}] limit ...")
     phases["limit"] = limit_phase(scale, scale.root / "limit.parquet", "limit")
     entry["checks"] = {"limit_vs_mart": compare_with_mart(scale.root / "limit.parquet", scale.warehouse)}
+    log(f"[{customers:,}] make build (text input, a fresh warehouse of its own) ...")
+    phases["make_build"] = make_build_phase(scale, "make-build", scale.root / "published.duckdb")
 
     log(f"[{customers:,}] one night: delta files, then an incremental dbt build ...")
     entry["delta"] = write_nightly_delta(scale.raw, lookback_days=lookback_days)
@@ -734,6 +790,7 @@ def bench_scale(customers: int, work_dir: Path, *, seed: int, threads: int | Non
     entry["checks"]["limit_night_s"] = night_limit["wall_s"]
 
     entry["ratios"] = {
+        "make_build_over_limit": phases["make_build"]["wall_s"] / phases["limit"]["wall_s"],
         "models_over_limit": phases["models"]["wall_s"] / phases["limit"]["wall_s"],
         "incremental_share": phases["incremental"]["wall_s"] / phases["full_build"]["wall_s"],
     }
@@ -741,6 +798,129 @@ def bench_scale(customers: int, work_dir: Path, *, seed: int, threads: int | Non
     if not keep:
         shutil.rmtree(scale.root)
     return entry
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# `make build` itself, typed input, peers, nights
+# --------------------------------------------------------------------------------------------------------------------
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return folder_bytes(path) if path.is_dir() else 0
+
+
+def make_build_phase(scale: Scale, name: str, warehouse: Path) -> dict[str, Any]:
+    """`make build` as the user runs it (python -m scripts.publish: pre-flight, copy, dbt build, publish, Parquet/CSV
+    exports, BI file) on scale.raw into `warehouse`, with the exports, the BI file and dbt's target folder beside it.
+    Wall time and peak memory of the whole process tree; the publish step's own figures from its output."""
+    folder = warehouse.parent
+    target = folder / f"{warehouse.stem}-target"
+    env = {**scale.dbt_env(), "DUCKDB_PATH": str(warehouse), "EXPORT_PATH": str(folder / f"{warehouse.stem}-exports"),
+           "BI_DUCKDB_PATH": str(folder / f"{warehouse.stem}-bi.duckdb"), "DBT_TARGET_PATH": str(target),
+           "DBT_LOG_PATH": str(scale.root / "logs")}
+    env.setdefault("CUSTOMER_KEY_SALT", "bench-salt")
+    log = scale.root / f"{name}.log"
+    measured = run_measured([sys.executable, "-m", "scripts.publish", "--vars",
+                             json.dumps({"raw_data_path": str(scale.raw)})], env=env, log=log)
+    phase: dict[str, Any] = {"command": "make build (python -m scripts.publish)", **measured.figures()}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        for key, pattern in PUBLISH_FIGURES.items():
+            match = pattern.match(line.strip())
+            if match:
+                phase[key] = float(match.group(1))
+    results = target / "run_results.json"
+    if results.exists():
+        kept = scale.root / f"{name}-run_results.json"
+        shutil.copyfile(results, kept)
+        phase["slowest"], totals = slowest_nodes(kept, top=15)
+        phase.update(totals)
+    if measured.returncode != 0:
+        raise RuntimeError(f"make build ({name}) failed (exit {measured.returncode}); log {log}:\n{_tail(log)}")
+    phase["warehouse_bytes"] = _size(warehouse)
+    phase["bi_file_bytes"] = _size(Path(env["BI_DUCKDB_PATH"]))
+    phase["exports_bytes"] = _size(Path(env["EXPORT_PATH"]) / "current")
+    return phase
+
+
+def peers_phase(scale: Scale, as_of: date) -> dict[str, Any]:
+    """The peers (scripts/bench_peers.py: pandas, polars, one DuckDB statement) on the raw folder, each in its own
+    measured process; whether their outputs are equal."""
+    import duckdb
+
+    peers: dict[str, Any] = {"as_of_date": as_of.isoformat()}
+    outputs = {}
+    for engine in PEER_ENGINES:
+        out = scale.root / f"peer-{engine}.parquet"
+        args = [sys.executable, "-m", "scripts.bench_peers", "--engine", engine, "--raw", str(scale.raw), "--as-of",
+                as_of.isoformat(), "--out", str(out)]
+        if scale.threads:
+            args += ["--threads", str(scale.threads)]
+        log = scale.root / f"peer-{engine}.log"
+        measured = run_measured(args, log=log)
+        if measured.returncode != 0:
+            raise RuntimeError(f"peer {engine} failed (exit {measured.returncode}); log {log}:\n{_tail(log)}")
+        peers[engine] = measured.figures()
+        outputs[engine] = out
+    with duckdb.connect() as connection:
+        reference = _sql_string(outputs[PEER_ENGINES[0]])
+        peers["rows"] = connection.execute(f"select count(*) from {reference}").fetchone()[0]
+        peers["identical"] = all(
+            connection.execute(f"select count(*) from ((from {reference} except all from {_sql_string(path)}) union all "
+                               f"(from {_sql_string(path)} except all from {reference}))").fetchone()[0] == 0
+            for path in outputs.values())
+    return peers
+
+
+def bench_typed(customers: int, work_dir: Path, *, seed: int, threads: int | None, memory_limit: str, nights: int,
+                keep: bool = False, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """The typed input (generate_data --typed: Parquet as a loader writes it): generate, `make build` on a fresh
+    warehouse, the peers, then `nights` nightly deltas each followed by `make build`."""
+    scale = Scale(customers, work_dir / f"{customers}-typed", threads, memory_limit)
+    if scale.root.exists():
+        shutil.rmtree(scale.root)
+    scale.root.mkdir(parents=True)
+    typed: dict[str, Any] = {"phases": {}, "nights": []}
+    log(f"[{customers:,} typed] generating the typed raw data ...")
+    measured = run_measured([sys.executable, "-m", "scripts.generate_data", "--customers", str(customers), "--out",
+                             str(scale.raw), "--format", "parquet", "--typed", "--seed", str(seed)],
+                            log=scale.root / "generate.log")
+    if measured.returncode != 0:
+        raise RuntimeError(f"generate_data --typed failed:\n{_tail(scale.root / 'generate.log')}")
+    typed["phases"]["generate"] = {"command": "python -m scripts.generate_data --typed", **measured.figures()}
+    move_into_folders(scale.raw)
+    typed["raw_rows"] = raw_row_counts(scale.raw)
+    warehouse = scale.root / "published.duckdb"
+    log(f"[{customers:,} typed] make build (full) ...")
+    typed["phases"]["make_build"] = make_build_phase(scale, "make-build", warehouse)
+    typed["mart_rows"] = _mart_rows(warehouse)
+    import duckdb
+
+    with duckdb.connect() as connection:
+        as_of = newest_order_date(connection, scale.raw, build_date(project_vars().get("source_timezone",
+                                                                                       "Asia/Ho_Chi_Minh")))
+    log(f"[{customers:,} typed] peers (as of {as_of}) ...")
+    typed["peers"] = peers_phase(scale, as_of)
+    lookback_days = int(project_vars().get("order_lookback_days", 60))
+    for night in range(1, nights + 1):
+        log(f"[{customers:,} typed] night {night}: delta files, then make build ...")
+        delta = write_nightly_delta(scale.raw, lookback_days=lookback_days, night=night)
+        phase = make_build_phase(scale, f"make-build-night-{night}", warehouse)
+        typed["nights"].append({"night": night, "delta": delta, **{key: value for key, value in phase.items()
+                                                                    if key != "slowest"},
+                                "slowest": phase.get("slowest", [])[:10]})
+    full = typed["phases"]["make_build"]
+    typed["ratios"] = {
+        "make_build_over_polars": full["wall_s"] / typed["peers"]["polars"]["wall_s"],
+        "make_build_over_pandas": full["wall_s"] / typed["peers"]["pandas"]["wall_s"],
+        "dbt_over_duckdb_peer": full.get("dbt_elapsed_s", full["wall_s"]) / typed["peers"]["duckdb"]["wall_s"],
+    }
+    if typed["nights"]:
+        typed["ratios"]["night_share"] = typed["nights"][0]["wall_s"] / full["wall_s"]
+    typed["load_average_end"] = os.getloadavg()[0]
+    if not keep:
+        shutil.rmtree(scale.root)
+    return typed
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -831,7 +1011,19 @@ def targets(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None) -> lis
     small = by_customers.get(TARGET_SMALL_CUSTOMERS)
     largest = max(runs, key=lambda run: run["customers"]) if runs else None
     full = big["phases"]["full_build"] if big else None
+    typed = big.get("typed") if big else None
+    make_build = typed["phases"]["make_build"] if typed else None
+    night = typed["nights"][0] if typed and typed.get("nights") else None
     rows = [
+        Target("make_build_wall", "Full `make build`, typed input, 1M customers: wall time",
+               f"<= {TARGET_MAKE_BUILD_S:.0f} s", f"{make_build['wall_s']:.1f} s" if make_build else "-",
+               _verdict(make_build["wall_s"] if make_build else None, TARGET_MAKE_BUILD_S)),
+        Target("make_build_peak", "Full `make build`, typed input, 1M customers: peak memory of the process tree",
+               "<= 4 GiB", f"{make_build['peak_mib'] / 1024:.2f} GiB" if make_build else "-",
+               _verdict(make_build["peak_mib"] if make_build else None, TARGET_MAKE_BUILD_PEAK_MIB)),
+        Target("night_wall", "Nightly `make build`, typed input, 1M customers: wall time",
+               f"<= {TARGET_NIGHT_S:.0f} s", f"{night['wall_s']:.1f} s" if night else "-",
+               _verdict(night["wall_s"] if night else None, TARGET_NIGHT_S)),
         Target("full_build_wall", "Full dbt build (models + tests), 1M customers: wall time",
                f"<= {TARGET_FULL_BUILD_S:.0f} s", f"{full['wall_s']:.1f} s" if full else "-",
                _verdict(full["wall_s"] if full else None, TARGET_FULL_BUILD_S)),
@@ -878,6 +1070,7 @@ PHASE_LABELS = {
     "generate": "generate raw data", "parse": "dbt parse (not in the full build)", "models": "models (dbt build)",
     "tests": "tests (dbt test)", "full_build": "**full build** (models + tests)", "limit": "limit (one DuckDB statement)",
     "incremental": "incremental night (dbt build)",
+    "make_build": "**`make build`** (pre-flight, dbt build, publish, exports)",
 }
 CHART_SERIES = (("generate", "generate", "#7f7f7f"), ("models", "models", "#1f77b4"), ("tests", "tests", "#2ca02c"),
                 ("full_build", "full build", "#d62728"), ("limit", "limit", "#9467bd"),
@@ -986,6 +1179,10 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
              f"{checks['incremental_delta']['changed_orders']:,} changed orders with their new status."),
             "",
         ]
+        if "make_build" in phases:
+            lines[-1:] = [f"- Text input, `make build` / limit: **{ratios['make_build_over_limit']:.2f}**.", ""]
+        if run.get("typed"):
+            lines += render_typed(run)
     largest = max(runs, key=lambda run: run["customers"])
     lines += [f"### Slowest nodes, {largest['customers']:,} customers", "",
               ("From each invocation's run_results.json (execution time of the node; nodes run 4 at a time, so they "
@@ -999,6 +1196,78 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
         lines.append("")
     lines[-1:] = [END_MARKER]
     return "\n".join(lines) + "\n"
+
+
+def typed_lines(typed: Mapping[str, Any]) -> list[str]:
+    """Plain lines of the typed input's figures (the summary printed after a run)."""
+    full = typed["phases"]["make_build"]
+    lines = [(f"make build {full['wall_s']:.1f} s, peak {_gib(full['peak_mib'])} (dbt {full.get('dbt_s', 0):.0f} s, "
+              f"exports {full.get('exports_s', 0):.1f} s)")]
+    peers = typed.get("peers", {})
+    for engine in PEER_ENGINES:
+        if engine in peers:
+            lines.append(f"peer {engine}: {peers[engine]['wall_s']:.1f} s, peak {_gib(peers[engine]['peak_mib'])}")
+    for night in typed.get("nights", []):
+        lines.append(f"night {night['night']}: make build {night['wall_s']:.1f} s, peak {_gib(night['peak_mib'])}, "
+                     f"warehouse {night['warehouse_bytes'] / 1e9:.2f} GB")
+    return lines
+
+
+def render_typed(run: Mapping[str, Any]) -> list[str]:
+    """The typed input's part of a scale's section: make build, peers, nights, slowest nodes."""
+    typed = run["typed"]
+    full = typed["phases"]["make_build"]
+    generate = typed["phases"]["generate"]
+    raw_rows = ", ".join(f"{table} {count:,}" for table, count in typed["raw_rows"].items())
+    lines = [
+        f"#### Typed input, {run['customers']:,} customers (`generate_data --typed`: Parquet as a loader writes it)",
+        "",
+        f"Raw rows: {raw_rows}; mart rows: {typed['mart_rows']:,}.",
+        "",
+        "| phase | wall | peak memory (tree) | CPU | warehouse | BI file | exports |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        (f"| generate raw data (typed) | {generate['wall_s']:.1f} s | {_gib(generate['peak_mib'])} | "
+         f"{generate['cpu_s']:.1f} s | | | |"),
+        (f"| **`make build`**, fresh warehouse | **{full['wall_s']:.1f} s** | {_gib(full['peak_mib'])} | "
+         f"{full['cpu_s']:.1f} s | {_bytes(full['warehouse_bytes'])} | {_bytes(full['bi_file_bytes'])} | "
+         f"{_bytes(full['exports_bytes'])} |"),
+    ]
+    for night in typed.get("nights", []):
+        lines.append(f"| night {night['night']} ({night['delta']['day']}): `make build` | {night['wall_s']:.1f} s | "
+                     f"{_gib(night['peak_mib'])} | {night['cpu_s']:.1f} s | {_bytes(night['warehouse_bytes'])} | "
+                     f"{_bytes(night['bi_file_bytes'])} | {_bytes(night['exports_bytes'])} |")
+    named = (("dbt_s", "dbt build"), ("exports_s", "exports and BI file"), ("publish_total_s", "publish step in all"))
+    parts = ", ".join(f"{label} {full[key]:.1f} s" for key, label in named if key in full)
+    lines += ["", (f"- Inside the full `make build`: {parts}; dbt's own elapsed time "
+                   f"{full.get('dbt_elapsed_s', float('nan')):.1f} s.")]
+    peers = typed.get("peers")
+    if peers:
+        ratios = typed["ratios"]
+        outputs = "identical" if peers["identical"] else "**different**"
+        lines += [
+            "",
+            (f"Peers: the core columns only (scripts/bench_peers.py, as of {peers['as_of_date']}; "
+             f"{peers['rows']:,} customers; outputs {outputs}):"),
+            "",
+            "| peer | wall (process) | peak memory |",
+            "| --- | ---: | ---: |",
+        ]
+        lines += [f"| {engine} | {peers[engine]['wall_s']:.1f} s | {_gib(peers[engine]['peak_mib'])} |"
+                  for engine in PEER_ENGINES if engine in peers]
+        lines += ["", (f"- project `make build` / polars: **{ratios['make_build_over_polars']:.1f}x**; "
+                       f"/ pandas: **{ratios['make_build_over_pandas']:.1f}x**; project dbt build (dbt's elapsed "
+                       f"time, models and tests) / the DuckDB statement: **{ratios['dbt_over_duckdb_peer']:.1f}x**.")]
+    slowest = full.get("slowest")
+    if slowest:
+        lines += ["", ("Slowest nodes of the full `make build` (execution time; dbt runs 4 nodes at a time, so they "
+                       "overlap):"), "", "| node | seconds |", "| --- | ---: |"]
+        lines += [f"| {node['node']} | {node['seconds']:.2f} |" for node in slowest]
+    nights = typed.get("nights")
+    if nights and nights[0].get("slowest"):
+        lines += ["", "Slowest nodes of night 1:", "", "| node | seconds |", "| --- | ---: |"]
+        lines += [f"| {node['node']} | {node['seconds']:.2f} |" for node in nights[0]["slowest"]]
+    lines.append("")
+    return lines
 
 
 def write_section(doc: Path, section: str) -> None:
@@ -1502,6 +1771,11 @@ def print_summary(entry: Mapping[str, Any]) -> None:
     for label, key in (("limit vs mart", "limit_vs_mart"), ("limit vs incremental mart", "limit_vs_incremental_mart")):
         print("  " + _check_line(label, entry["checks"][key]))
     print(f"  delta in staging: {entry['checks']['incremental_delta']}")
+    typed = entry.get("typed")
+    if typed:
+        print("  typed input:")
+        for line in typed_lines(typed):
+            print("    " + line)
 
 
 def limit_worker(args: argparse.Namespace) -> int:
@@ -1546,6 +1820,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chart", type=Path, default=DEFAULT_CHART, help="SVG chart of time against scale")
     parser.add_argument("--no-doc", action="store_true", help="print only; write neither results, doc nor chart")
     parser.add_argument("--keep", action="store_true", help="keep the raw data and warehouses in the work folder")
+    parser.add_argument("--nights", type=int, default=DEFAULT_NIGHTS,
+                        help=f"typed input: nightly deltas, each followed by `make build` (default {DEFAULT_NIGHTS})")
+    parser.add_argument("--no-typed", action="store_true",
+                        help="only the text input (the typed input's make build, peers and nights are left out)")
     parser.add_argument("--render-only", action="store_true",
                         help="measure nothing: rewrite the doc sections and the chart from the results files")
     parser.add_argument("--limit-worker", action="store_true", help=argparse.SUPPRESS)
@@ -1578,8 +1856,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_large(args)
     args.results = args.results or DEFAULT_RESULTS
     for customers in args.customers or [100_000]:
+        if not args.no_typed:  # typed first: the targets are set on it
+            typed = bench_typed(customers, args.work_dir, seed=args.seed, threads=args.threads,
+                                memory_limit=args.memory_limit, nights=args.nights, keep=args.keep)
         entry = bench_scale(customers, args.work_dir, seed=args.seed, threads=args.threads,
                             memory_limit=args.memory_limit, keep=args.keep)
+        if not args.no_typed:
+            entry["typed"] = typed
         print_summary(entry)
         if not args.no_doc:  # written after every scale, so that a failure at a later scale keeps this one
             runs = merge_results(load_results(args.results), [entry])

@@ -250,6 +250,7 @@ def test_targets_pass_and_miss() -> None:
     big["phases"]["full_build"]["wall_s"] = 75.0
     verdicts = {target.key: target.verdict for target in bench.targets([small, big], 14.0)}
     assert verdicts == {
+        "make_build_wall": "not measured", "make_build_peak": "not measured", "night_wall": "not measured",
         "full_build_wall": "miss",  # 75 s > 60 s
         "full_build_peak": "pass",  # 5,000 MiB <= 6 GiB
         "models_over_limit": "pass",
@@ -260,6 +261,7 @@ def test_targets_pass_and_miss() -> None:
     }
     only_small = {target.key: target.verdict for target in bench.targets([small], None)}
     assert only_small == {
+        "make_build_wall": "not measured", "make_build_peak": "not measured", "night_wall": "not measured",
         "full_build_wall": "not measured", "full_build_peak": "not measured", "models_over_limit": "not measured at 1M",
         "incremental_share": "not measured at 1M", "scaling": "not measured", "generator": "not measured",
         "clv": "not measured",
@@ -547,3 +549,68 @@ def test_large_mode_failure_keeps_the_folder_and_a_partial_result(tmp_path: Path
     assert set(partial["phases"]) == {"generate", "parse"}
     assert "out-of-memory killer" in partial["error"] and "max spill during the phase so far: 0 B" in partial["error"]
     assert not results.exists() and not doc.exists()
+
+
+# --- typed input: nights as a loader writes them, make build, peers -------------------------------------------------
+
+def _typed_entry() -> dict:
+    phase = {"wall_s": 70.0, "peak_mib": 3000.0, "maxrss_mib": 2500.0, "cpu_s": 120.0, "load_average": 0.5}
+    night = {**phase, "wall_s": 25.0, "night": 1, "delta": {"day": "2026-07-01"}, "warehouse_bytes": 2e9,
+             "bi_file_bytes": 2e8, "exports_bytes": 1e9,
+             "slowest": [{"node": "model base_shop__orders", "seconds": 3.0, "status": "success"}]}
+    peers = {"as_of_date": "2026-06-30", "rows": 1000, "identical": True,
+             **{engine: {**phase, "wall_s": seconds} for engine, seconds in
+                (("duckdb", 4.0), ("polars", 3.5), ("pandas", 35.0))}}
+    return {
+        "phases": {"generate": {**phase, "wall_s": 30.0},
+                   "make_build": {**phase, "dbt_s": 55.0, "exports_s": 9.0, "publish_total_s": 69.0,
+                                  "dbt_elapsed_s": 52.0, "warehouse_bytes": 2e9, "bi_file_bytes": 2e8,
+                                  "exports_bytes": 1e9,
+                                  "slowest": [{"node": "model base_shop__order_items", "seconds": 9.5,
+                                               "status": "success"}]}},
+        "raw_rows": {"customers": 1000, "orders": 10000}, "mart_rows": 990, "peers": peers, "nights": [night],
+        "ratios": {"make_build_over_polars": 20.0, "make_build_over_pandas": 2.0, "dbt_over_duckdb_peer": 13.0,
+                   "night_share": 25.0 / 70.0},
+    }
+
+
+def test_typed_targets_and_section() -> None:
+    big = _entry(1_000_000, 10)
+    big["typed"] = _typed_entry()
+    verdicts = {target.key: target.verdict for target in bench.targets([big], 14.0)}
+    assert verdicts["make_build_wall"] == "miss"  # 70 s > 60 s
+    assert verdicts["make_build_peak"] == "pass"  # 3,000 MiB <= 4 GiB
+    assert verdicts["night_wall"] == "pass"  # 25 s <= 30 s
+    section = bench.render_section([big], 14.0, "bench-scale.svg")
+    assert "#### Typed input, 1,000,000 customers" in section
+    assert "| **`make build`**, fresh warehouse | **70.0 s** |" in section
+    assert "| night 1 (2026-07-01): `make build` | 25.0 s |" in section
+    assert "| polars | 3.5 s |" in section and "outputs identical" in section
+    assert "/ polars: **20.0x**" in section and "| model base_shop__order_items | 9.50 |" in section
+
+
+def test_typed_nights_keep_the_folder_types(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    raw = tmp_path / "raw"
+    generate(raw, customers=300, fmt="parquet", typed=True)
+    bench.move_into_folders(raw)
+    first = bench.write_nightly_delta(raw, lookback_days=60, today=date(2026, 11, 23), night=1)
+    second = bench.write_nightly_delta(raw, lookback_days=60, today=date(2026, 11, 23), night=2)
+    assert second["day"] > first["day"]  # night 2 is dated after night 1's orders
+    for table in ("orders", "order_items"):
+        def kinds(path: Path) -> list[str]:  # timestamp[ms] (pyarrow) and timestamp[us] (DuckDB) are both TIMESTAMP
+            return [str(data_type).split("[")[0] for data_type in pq.read_schema(path).types]
+
+        for night in (1, 2):
+            assert kinds(raw / table / f"part-{night}.parquet") == kinds(raw / table / "part-0.parquet"), (table, night)
+        assert "timestamp" in kinds(raw / table / "part-0.parquet") or table == "order_items"
+    nights = [pq.read_table(raw / "orders" / f"part-{night}.parquet").to_pylist() for night in (1, 2)]
+    night_two_new = {row["order_id"] for row in nights[1]
+                     if row["order_id"].startswith("N" + second["day"].replace("-", ""))}
+    assert len(night_two_new) == second["new_orders"]
+    assert not night_two_new & {row["order_id"] for row in nights[0]}  # new ids; night 1's orders may only change
+    again = [row for row in nights[1] if row["order_id"] in {r["order_id"] for r in nights[0]}]
+    assert all(row["status"] in ("returned", "cancelled") for row in again)
+    with pytest.raises(ValueError, match="exists already"):
+        bench.write_nightly_delta(raw, today=date(2026, 11, 23), night=2)
