@@ -1131,7 +1131,13 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
          f"orders ({NEW_ORDER_SHARE:.0%} of the order rows) the day after the newest order, with their lines, and "
          f"status changes (returned or cancelled, {CHANGED_ORDER_SHARE:.1%} of the order rows) of orders inside the "
          "lookback window, then runs one `dbt build`. The machine may be shared with other work: the load average "
-         "is recorded, and above the core count the wall times are pessimistic."),
+         "is recorded, and above the core count the wall times are pessimistic. **`make build`** is timed as the "
+         "user runs it (`python -m scripts.publish`: pre-flight, copy of the published warehouse, `dbt build` "
+         "without the unit tests, publish, Parquet/CSV exports and the BI file) on a fresh warehouse; the "
+         "**typed input** (`generate_data --typed`: TIMESTAMP, DATE and BIGINT columns, 0.1% bad rows, as a "
+         "loader writes them), on which the issue's targets are set, gets `make build`, the **peers** "
+         "(scripts/bench_peers.py: the core columns in pandas, polars and one DuckDB statement, each in its own "
+         "process) and nightly deltas typed like their folder, each followed by `make build`."),
         "",
         "### Targets",
         "",
