@@ -1385,7 +1385,11 @@ INTEGER_TEXT = r"^-?\d{1,18}$"
 
 
 def _typed_column(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """A text column as a loader types it; values that do not parse become NULL (vectorised, no row loop)."""
+    """A text column as a loader types it; values that do not parse become NULL (vectorised, no row loop).
+
+    pyarrow's strptime checks each field's range but not the calendar: an impossible day such as 2024-02-30 rolls
+    over to 2024-03-01 instead of failing, so the unreadable values planted in bad rows are unreadable by their
+    shape ('31/02/2024', hour 25, words), never by the calendar alone (pinned by the tests)."""
     if kind == "timestamp":  # 'YYYY-MM-DD HH:MM:SS' or ISO 'YYYY-MM-DDTHH:MM:SS+07:00': the local clock time
         clock = pc.replace_substring(pc.utf8_slice_codeunits(values, 0, 19), "T", " ")
         return pc.strptime(clock, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)

@@ -542,6 +542,71 @@ def test_typed_values_are_the_text_values_read(clean: dict[str, pa.Table], typed
     assert typed["order_items"]["quantity"].to_pylist() == [int(v) for v in clean["order_items"]["quantity"].to_pylist()]
 
 
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+INTEGER_RE = re.compile(r"^-?\d+$")
+
+
+def _read_as_loader(kind: str, value: str | None) -> object:
+    """A text value as a loader reads it (Python's strict parsers, not the generator's): None when unreadable."""
+    if value is None or kind not in gd.TYPED_KINDS:
+        return value
+    if kind == "timestamp":
+        return _parse_ts(value)
+    if kind == "date":
+        try:
+            return date.fromisoformat(value) if DATE_RE.match(value) else None
+        except ValueError:
+            return None
+    return int(value) if INTEGER_RE.match(value) else None
+
+
+def test_typed_tables_are_the_text_tables_read_column_by_column(
+    clean: dict[str, pa.Table], typed: dict[str, pa.Table]
+) -> None:
+    from scripts.raw_contract import contract
+
+    for table in TABLES:
+        for column in contract()[table].columns:
+            if column.name in gd.TABLE_COLUMNS[table]:
+                expected = [_read_as_loader(column.kind, v) for v in clean[table][column.name].to_pylist()]
+                assert typed[table][column.name].to_pylist() == expected, (table, column.name)
+
+
+def test_typed_planted_bad_values_are_null_and_the_other_bad_rows_kept(tmp_path: Path) -> None:
+    """Same seed and bad-row share in both modes: the same rows, each typed value the text value read by a loader
+    (so every planted unreadable value is NULL, the readable bad ones such as 1900 or 2099 dates are kept)."""
+    from scripts.raw_contract import contract
+
+    text_counts = gd.generate(tmp_path / "text", 2000, "parquet", seed=7, bad_row_share=0.02)
+    typed_counts = gd.generate(tmp_path / "typed", 2000, "parquet", seed=7, bad_row_share=0.02, typed=True)
+    assert typed_counts == text_counts
+    nulls = Counter()
+    for table in TABLES:
+        text, typed = _read(tmp_path / "text", table), _read(tmp_path / "typed", table)
+        for column in contract()[table].columns:
+            if column.name not in gd.TABLE_COLUMNS[table]:
+                continue
+            expected = [_read_as_loader(column.kind, v) for v in text[column.name].to_pylist()]
+            assert typed[column.name].to_pylist() == expected, (table, column.name)
+            nulls[table, column.name] = typed[column.name].null_count - text[column.name].null_count
+    # the unreadable kinds were planted and became NULL
+    for table, column in [("customers", "signup_at"), ("orders", "gross_amount"), ("orders", "ordered_at"),
+                          ("order_items", "unit_price"), ("support_tickets", "opened_at")]:
+        assert nulls[table, column] > 0, (table, column)
+    ordered = _read(tmp_path / "typed", "orders")["ordered_at"]
+    assert pc.any(pc.equal(pc.year(ordered), 2099)).as_py() and pc.any(pc.less(pc.year(ordered), 2000)).as_py()
+
+
+def test_typed_every_planted_unreadable_value_is_null() -> None:
+    """Each spelling the bad rows plant is unreadable by its shape: pyarrow's strptime rolls an impossible calendar
+    day over (2024-02-30 becomes 2024-03-01), so a value such as '2024-02-30 10:00:00' would not be NULL."""
+    timestamps = gd._typed_column("timestamp", pa.array(gd.UNREADABLE_TS + gd.BEFORE_2000_TS + gd.FUTURE_TS))
+    readable = [datetime.fromisoformat(v) for v in gd.BEFORE_2000_TS + gd.FUTURE_TS]
+    assert timestamps.to_pylist() == [None] * len(gd.UNREADABLE_TS) + readable
+    amounts = gd._typed_column("amount", pa.array(gd.UNREADABLE_AMOUNTS + gd.UNREADABLE_PRICES))
+    assert amounts.null_count == len(amounts)
+
+
 def test_typed_unreadable_values_are_null_as_a_loader_writes_them() -> None:
     values = pa.array(["2024-05-01 10:00:00", "2024-05-01T23:30:00+07:00", "not a date", "2024-13-45", None])
     assert gd._typed_column("timestamp", values).to_pylist() == [
@@ -563,8 +628,21 @@ def test_typed_mode_is_deterministic_with_few_bad_rows(tmp_path: Path) -> None:
     assert pc.sum(pc.is_null(_read(first, "orders")["ordered_at"])).as_py() <= 0.002 * counts["orders"]
 
 
-def test_typed_mode_is_parquet_only(tmp_path: Path) -> None:
+def test_typed_mode_is_parquet_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ValueError, match="Parquet only"):
         gd.generate(tmp_path, 10, "csv", typed=True)
-    with pytest.raises(SystemExit):
-        gd.main(["--customers", "10", "--out", str(tmp_path), "--typed"])
+    for fmt in ([], ["--format", "csv"]):
+        with pytest.raises(SystemExit) as refused:
+            gd.main(["--customers", "10", "--out", str(tmp_path), "--typed", *fmt])
+        assert refused.value.code == 2 and "--typed writes Parquet" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_typed_cli_writes_parquet_with_the_typed_default_share(tmp_path: Path) -> None:
+    assert gd.main(["--customers", "3000", "--out", str(tmp_path / "cli"), "--format", "parquet", "--typed",
+                    "--seed", "5"]) == 0
+    expected = gd.generate(tmp_path / "api", 3000, "parquet", seed=5, bad_row_share=gd.TYPED_BAD_ROW_SHARE, typed=True)
+    for table in TABLES:
+        assert (tmp_path / "cli" / f"{table}.parquet").read_bytes() == (tmp_path / "api" / f"{table}.parquet").read_bytes()
+    assert pq.read_schema(tmp_path / "cli" / "orders.parquet").field("gross_amount").type == pa.int64()
+    assert expected["orders"] > 0
