@@ -710,17 +710,24 @@ def _incremental_check(warehouse: Path, raw: Path) -> dict[str, int]:
             "changed_orders_with_new_status": row[3]}
 
 
-def limit_phase(scale: Scale, out: Path, label: str) -> dict[str, Any]:
-    """The limit in a fresh Python process: its query time (wall_s), and the process's wall time and peak."""
-    report = scale.root / f"{label}.json"
-    args = [sys.executable, "-m", "scripts.bench", "--limit-worker", "--raw", str(scale.raw), "--out", str(out),
-            "--memory-limit", scale.memory_limit, "--report", str(report)]
+def run_worker(scale: Scale, module_args: Sequence[str], label: str, what: str) -> Measured:
+    """`python -m <module_args>` (with the scale's DuckDB threads) measured in a fresh process, its output in
+    <label>.log; a failure stops the bench with the log's tail."""
+    args = [sys.executable, "-m", *module_args]
     if scale.threads:
         args += ["--threads", str(scale.threads)]
     log = scale.root / f"{label}.log"
     measured = run_measured(args, log=log)
     if measured.returncode != 0:
-        raise RuntimeError(f"limit failed (exit {measured.returncode}); log {log}:\n{_tail(log)}")
+        raise RuntimeError(f"{what} failed (exit {measured.returncode}); log {log}:\n{_tail(log)}")
+    return measured
+
+
+def limit_phase(scale: Scale, out: Path, label: str) -> dict[str, Any]:
+    """The limit in a fresh Python process: its query time (wall_s), and the process's wall time and peak."""
+    report = scale.root / f"{label}.json"
+    measured = run_worker(scale, ["scripts.bench", "--limit-worker", "--raw", str(scale.raw), "--out", str(out),
+                                  "--memory-limit", scale.memory_limit, "--report", str(report)], label, "limit")
     worker = json.loads(report.read_text(encoding="utf-8"))
     return {**measured.figures(), "process_wall_s": measured.wall_s, "wall_s": worker["query_s"],
             "rows": worker["rows"]}
@@ -852,14 +859,8 @@ def peers_phase(scale: Scale, as_of: date) -> dict[str, Any]:
     outputs = {}
     for engine in PEER_ENGINES:
         out = scale.root / f"peer-{engine}.parquet"
-        args = [sys.executable, "-m", "scripts.bench_peers", "--engine", engine, "--raw", str(scale.raw), "--as-of",
-                as_of.isoformat(), "--out", str(out)]
-        if scale.threads:
-            args += ["--threads", str(scale.threads)]
-        log = scale.root / f"peer-{engine}.log"
-        measured = run_measured(args, log=log)
-        if measured.returncode != 0:
-            raise RuntimeError(f"peer {engine} failed (exit {measured.returncode}); log {log}:\n{_tail(log)}")
+        measured = run_worker(scale, ["scripts.bench_peers", "--engine", engine, "--raw", str(scale.raw), "--as-of",
+                                      as_of.isoformat(), "--out", str(out)], f"peer-{engine}", f"peer {engine}")
         peers[engine] = measured.figures()
         outputs[engine] = out
     with duckdb.connect() as connection:
