@@ -89,3 +89,21 @@
         when {{ text_key(column) }} in ('no', 'n', 'false', '0', 'khong', 'optout') then false
     end
 {%- endmacro %}
+
+
+{#- Event type (raw table events): visit, product_view, add_to_cart, chat_message, form_submission, app_install,
+    other. An empty type is null and the row is rejected (missing_required_value); a spelling in none of the lists
+    is `other` (kept, scored with the seed's `other` points, 0 by default, and counted in audit.raw_values_nulled). -#}
+{% macro map_event_type(column, unmapped="'other'") -%}
+    {{ map_codes(column, {
+        'visit': ['visit', 'pageview', 'page', 'sessionstart', 'session', 'webvisit', 'appopen', 'appvisit',
+                  'truycap', 'luottruycap', 'xemtrang'],
+        'product_view': ['productview', 'viewitem', 'viewproduct', 'itemview', 'xemsanpham', 'xemsp'],
+        'add_to_cart': ['addtocart', 'cartadd', 'addcart', 'themvaogio', 'themvaogiohang', 'bogio'],
+        'chat_message': ['chat', 'chatmessage', 'message', 'zalomessage', 'zalochat', 'facebookmessage',
+                         'messengermessage', 'messenger', 'fbmessage', 'inbox', 'nhantin', 'tinnhan'],
+        'form_submission': ['formsubmission', 'formsubmit', 'form', 'leadform', 'contactform', 'dangkytuvan',
+                            'dangky', 'signupform'],
+        'app_install': ['appinstall', 'install', 'caiapp', 'caidatungdung'],
+    }, "null", unmapped) }}
+{%- endmacro %}

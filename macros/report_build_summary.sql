@@ -17,7 +17,7 @@
         summary says so. Not audit.rejected_rows: a table over the rejection limit stops the build before it. -#}
     {% set queries = [] %}
     {% set before_checks = [] %}
-    {% for table_name in ['customers', 'order_items', 'orders', 'referrals', 'support_tickets'] %}
+    {% for table_name in ['customers', 'events', 'order_items', 'orders', 'referrals', 'support_tickets'] %}
         {% set kept, rejected, base = 'stg_shop__' ~ table_name, 'stg_shop__rejected_' ~ table_name,
             'base_shop__' ~ table_name %}
         {% if kept in built and rejected in built %}

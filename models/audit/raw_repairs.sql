@@ -12,6 +12,7 @@
     'order_items': {'quantity': 'amount', 'unit_price': 'amount'},
     'support_tickets': {'opened_at': 'timestamp', 'resolved_at': 'timestamp'},
     'referrals': {'referred_at': 'timestamp'},
+    'events': {'event_at': 'timestamp'},
 } %}
 
 with

@@ -1,14 +1,16 @@
 -- One row per raw table: rows read from the raw file, rows kept by staging, rows rejected, and rows left out because
 -- their customer asked to be forgotten (reason erasure_request; only counted, never listed: README "Personal data").
 -- Nothing is dropped silently: raw_rows = staged_rows + rejected_rows + erased_rows for every table (tested).
+-- anonymous_rows: the staged events without a customer_id (kept and counted, never scored; 0 for other tables).
 {%- set erased = {
     'customers': is_erased_customer('customer_id'),
     'orders': is_erased_customer('customer_id'),
     'order_items': is_erased_order('order_id'),
     'support_tickets': is_erased_customer('customer_id'),
     'referrals': is_erased_customer('referrer_customer_id') ~ ' or ' ~ is_erased_customer('referred_customer_id'),
+    'events': is_erased_customer('customer_id'),
 } %}
-{%- set tables = ['customers', 'orders', 'order_items', 'support_tickets', 'referrals'] %}
+{%- set tables = ['customers', 'orders', 'order_items', 'support_tickets', 'referrals', 'events'] %}
 
 with
 
@@ -27,7 +29,14 @@ with
 
     staged_{{ table_name }} as (
 
-        select count(*) as row_count from {{ ref('stg_shop__' ~ table_name) }}
+        select
+            count(*) as row_count,
+            {%- if table_name == 'events' %}
+                count(case when is_anonymous then 1 end) as anonymous_count
+            {%- else %}
+                0 as anonymous_count
+            {%- endif %}
+        from {{ ref('stg_shop__' ~ table_name) }}
 
     ),
 
@@ -47,6 +56,7 @@ reconciled as (
             staged_{{ table_name }}.row_count as staged_rows,
             rejected_{{ table_name }}.row_count as rejected_rows,
             raw_{{ table_name }}.erased_count as erased_rows,
+            staged_{{ table_name }}.anonymous_count as anonymous_rows,
             round(rejected_{{ table_name }}.row_count / nullif(raw_{{ table_name }}.row_count, 0), 4) as rejected_share
         from raw_{{ table_name }}
         cross join staged_{{ table_name }}

@@ -1,7 +1,7 @@
 -- The raw values that the cleaning reads as empty because it cannot use them, one row per table, column and kind:
 -- invalid_phone (neither a Vietnamese mobile nor a landline), invalid_email, unknown_province (no part of it is a
 -- province spelling; each spelling in audit.unmatched_province_spellings), unknown_code (a gender, channel,
--- customer type, consent or device value in none of the lists of macros/code_mappings.sql, read as unknown, other
+-- customer type, consent, device or event type value in none of the lists of macros/code_mappings.sql, read as unknown, other
 -- or individual). Empty values and null words (`N/A`, `-`, …) are not counted: they say "no value". Counted over
 -- the raw rows of the base models (rejected rows included, the forget list's rows left out; provinces over the kept
 -- rows, since they are matched in the staging models), with the most frequent
@@ -26,6 +26,10 @@
      'unread': map_channel('raw_value', unmapped='null') ~ ' is null'},
     {'table': 'orders', 'column': 'device_type', 'raw': 'device_type_text', 'kind': 'unknown_code',
      'unread': map_device_type('raw_value', unmapped='null') ~ ' is null'},
+    {'table': 'events', 'column': 'event_type', 'raw': 'event_type_text', 'kind': 'unknown_code',
+     'unread': map_event_type('raw_value', unmapped='null') ~ ' is null'},
+    {'table': 'events', 'column': 'channel', 'raw': 'channel_text', 'kind': 'unknown_code',
+     'unread': map_channel('raw_value', unmapped='null') ~ ' is null'},
 ] %}
 {%- set examples_per_kind = 5 %}
 
@@ -40,6 +44,12 @@ customers as (
 orders as (
 
     select * from {{ ref('base_shop__orders') }}
+
+),
+
+events as (
+
+    select * from {{ ref('base_shop__events') }}
 
 ),
 

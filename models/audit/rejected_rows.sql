@@ -2,7 +2,8 @@
 -- one place to see what the build could not use and why.
 {%- set tables = {
     'customers': 'customer_id', 'orders': 'order_id', 'order_items': 'order_id',
-    'support_tickets': 'ticket_id', 'referrals': 'referred_customer_id'} %}
+    'support_tickets': 'ticket_id', 'referrals': 'referred_customer_id',
+    'events': 'event_id'} %}
 
 with
 

@@ -81,6 +81,12 @@ predicted_value as (
 
 ),
 
+lead_scored as (
+
+    select * from {{ ref('int_customers__lead_scored') }}
+
+),
+
 lifecycle_segments as (
 
     select * from {{ ref('lifecycle_segments') }}
@@ -104,6 +110,8 @@ joined as (
         rfm.rfm_cell,
         lifetime_value.value_tier,
         predicted_value.predicted_spend_tier,
+        lead_scored.lead_grade,
+        lead_scored.lead_score_reason,
         customers.customer_type,
         customers.tags,
         regions.home_province,
@@ -143,6 +151,8 @@ joined as (
         predicted_value.predicted_purchases_365d,
         predicted_value.predicted_avg_order_value,
         predicted_value.predicted_clv_365d,
+        lead_scored.lead_points,
+        lead_scored.lead_score,
         channels.channel_count,
         channels.online_order_share,
         regions.ship_province_count,
@@ -193,6 +203,8 @@ joined as (
         on customers.customer_id = behaviour.customer_id
     left join predicted_value
         on customers.customer_id = predicted_value.customer_id
+    left join lead_scored
+        on customers.customer_id = lead_scored.customer_id
     where order_history.effective_signup_date <= as_of.as_of_date
 
 )

@@ -513,6 +513,27 @@ EXTRA_ORDERS = [
 ]
 
 
+EVENT_FIELDS = ["event_id", "customer_id", "event_at", "event_type", "channel", "product_id", "category"]
+# events.csv of the corrupt folder: (event_id, customer_id, event_at, event_type, expected reason, column); C1 has
+# completed orders, so its kept events change no lead score and the mart stays the clean folder's
+EVENTS = [
+    ("E1", "C1", "2024-03-01 10:00:00", "Thêm vào giỏ", None, None),
+    ("E2", "", "2024-03-01 10:00:00", "page_view", None, None),  # anonymous: kept, counted, not scored
+    ("E3", "C1", "31/02/2024", "visit", "unparseable_value", "event_at"),
+    ("E4", "C1", "", "visit", "missing_required_value", "event_at"),
+    ("E5", "C1", "2024-03-01 10:00:00", "", "missing_required_value", "event_type"),
+    ("E6", "C77", "2024-03-01 10:00:00", "visit", "unknown_customer", "customer_id"),
+    ("E7", "C1", "2024-03-01 11:00:00", "visit", None, None),
+    ("E7", "C1", "2024-03-01 11:00:00", "visit", "duplicate_row", "event_id"),
+    ("E8", "C1", "2024-03-01 12:00:00", "visit", "conflicting_duplicate", "event_id"),
+    ("E8", "C1", "2024-03-01 12:00:00", "chat", "conflicting_duplicate", "event_id"),
+    ("E9", "C1", "01/01/2099 10:00", "visit", "date_in_future", "event_at"),
+    ("E10", "C1", "2024-03-01 13:00:00", "wishlist_add", None, None),  # kept as `other`, counted as unknown_code
+    ("", "C1", "2024-03-02 10:00:00", "visit", None, None),  # no event_id: an identical row is a duplicate
+    ("", "C1", "2024-03-02 10:00:00", "visit", "duplicate_row", "event_at"),
+]
+
+
 def write_corrupt_folder(raw: Path) -> None:
     """The good fixture's data, written the way real exports mangle it (every value kept means the same), plus
     rows that must be rejected. customers.csv: Windows-1258, CRLF, day-first and Excel dates, a name with quotes,
@@ -556,6 +577,8 @@ def write_corrupt_folder(raw: Path) -> None:
         "ticket_id,customer_id,opened_at,ticket_type,resolved_at,csat_score\n", encoding="utf-8"
     )
     (raw / "referrals.csv").write_text("referrer_customer_id,referred_customer_id\n", encoding="utf-8")
+    events = [dict(zip(EVENT_FIELDS[:4], row[:4]), channel="Zalo") for row in EVENTS]
+    (raw / "events.csv").write_text(csv_text(EVENT_FIELDS, events), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -587,6 +610,34 @@ def test_corrupt_folder_every_raw_row_is_accounted_for(corrupt_build: tuple[DbtR
     assert reconciliation["orders"]["raw_rows"] == 15 + len(EXTRA_ORDERS)
     for table_name in ("order_items", "support_tickets", "referrals"):
         assert reconciliation[table_name]["raw_rows"] == 0
+    events = reconciliation["events"]
+    kept = sum(1 for row in EVENTS if row[4] is None)
+    assert (events["raw_rows"], events["staged_rows"], events["rejected_rows"]) == (len(EVENTS), kept, len(EVENTS) - kept)
+    assert events["anonymous_rows"] == 1  # E2: kept and counted, neither rejected nor scored
+    assert {row["table_name"]: row["anonymous_rows"] for row in reconciliation.values()} == {
+        "customers": 0, "orders": 0, "order_items": 0, "support_tickets": 0, "referrals": 0, "events": 1}
+
+
+def test_corrupt_folder_events_are_typed_and_mapped(corrupt_build: tuple[DbtRun, list[dict]]) -> None:
+    """Kept events: the type mapped to the closed set (Vietnamese spellings too; an unknown type is `other` and
+    counted in audit.raw_values_nulled), the channel mapped, the anonymous one without a customer."""
+    run, _ = corrupt_build
+    kept = run.query(
+        "select event_id, customer_id, event_type, channel, is_anonymous from staging.stg_shop__events order by "
+        "source_row_number"
+    )
+    assert kept == [
+        ("E1", "C1", "add_to_cart", "zalo", False),
+        ("E2", None, "visit", "zalo", True),
+        ("E7", "C1", "visit", "zalo", False),
+        ("E10", "C1", "other", "zalo", False),
+        (None, "C1", "visit", "zalo", False),
+    ]
+    nulled = run.query(
+        "select value_count, examples from audit.raw_values_nulled where table_name = 'events' and column_name = "
+        "'event_type'"
+    )
+    assert nulled == [(1, "wishlist_add (1)")]
 
 
 def test_corrupt_folder_reason_codes(corrupt_build: tuple[DbtRun, list[dict]], good_build: DbtRun) -> None:
@@ -599,6 +650,9 @@ def test_corrupt_folder_reason_codes(corrupt_build: tuple[DbtRun, list[dict]], g
     for index, (order_id, _, _, _, _, reason, column) in enumerate(EXTRA_ORDERS):
         expected[("orders", order_id, reason, column, "orders.csv", 16 + index)] += 1
     expected[("customers", "C21", "unparseable_value", "signup_at", "customers.csv", 9)] += 1
+    for index, (event_id, _, _, _, reason, column) in enumerate(EVENTS):
+        if reason is not None:
+            expected[("events", event_id or None, reason, column, "events.csv", 1 + index)] += 1
     assert Counter(run.query(query)) == expected
 
 
@@ -615,6 +669,7 @@ def test_corrupt_folder_repair_counts(corrupt_build: tuple[DbtRun, list[dict]]) 
         ("orders", "gross_amount", "currency_mark"): 3,
         ("orders", "discount_amount", "currency_mark"): 1,
         ("orders", "refunded_amount", "currency_mark"): 1,
+        ("events", "event_at", "day_first_date"): 1,  # E9 (E3's 31/02/2024 is not repaired)
     }
 
 

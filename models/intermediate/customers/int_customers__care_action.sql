@@ -1,5 +1,6 @@
 -- The recommended care action per customer: of the care playbook entries that apply (the customer's lifecycle
--- segment, and each flag that is true), the one with the highest priority (seed care_playbook, 1 = highest).
+-- segment, each flag that is true, and lead_grade_a for a potential customer graded A), the one with the highest
+-- priority (seed care_playbook, 1 = highest).
 -- Every customer has a segment, so every customer gets an action.
 with
 
@@ -12,6 +13,12 @@ lifecycle as (
 engagement as (
 
     select * from {{ ref('int_customers__engagement') }}
+
+),
+
+lead_scored as (
+
+    select * from {{ ref('int_customers__lead_scored') }}
 
 ),
 
@@ -55,6 +62,15 @@ applicable as (
         'is_business' as entry_key
     from engagement
     where is_business
+
+    union all
+
+    select
+        customer_id,
+        'flag' as entry_type,
+        'lead_grade_a' as entry_key
+    from lead_scored
+    where lead_grade = 'A'
 
 ),
 

@@ -1,0 +1,152 @@
+-- Every raw event row, typed, with the reason it cannot be used (null when it can). An event without a
+-- customer_id is anonymous: kept (is_anonymous), never rejected for it, and not scored. With an event_id, a second
+-- row of the same id is a duplicate (an identical copy: duplicate_row; different content: conflicting_duplicate,
+-- and none of its rows is used); without one, a row identical in every column to an earlier row is a duplicate_row.
+{%- set checks = [
+    {'when': 'event_at_text is null', 'reason': 'missing_required_value', 'column': 'event_at', 'value': 'event_at_text'},
+    {'when': 'event_type_text is null', 'reason': 'missing_required_value', 'column': 'event_type', 'value': 'event_type_text'},
+    {'when': 'event_at is null', 'reason': 'unparseable_value', 'column': 'event_at', 'value': 'event_at_text'},
+    {'when': "event_at < cast('" ~ var('earliest_valid_date') ~ "' as date)", 'reason': 'date_before_earliest_valid', 'column': 'event_at', 'value': 'event_at_text'},
+    {'when': 'cast(event_at as date) > ' ~ build_date(), 'reason': 'date_in_future', 'column': 'event_at', 'value': 'event_at_text'},
+] %}
+{%- set raw_columns = [
+    'event_id', 'customer_id', 'event_at_text', 'event_type_text', 'channel_text', 'product_id', 'category'] %}
+
+{%- set typed_columns = raw_typed_columns('events') %}
+with
+
+source as (
+
+    select * from {{ ref('raw_shop__events') }}
+    where not {{ is_erased_customer('customer_id') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+cleaned as (
+
+    select
+        _source_file as source_file,
+        _source_row_number as source_row_number,
+        {{ clean_text('event_id') }} as event_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('event_at') }} as event_at_text,
+        {{ clean_text('event_type') }} as event_type_text,
+        {{ clean_text('channel') }} as channel_text,
+        {{ clean_text('product_id') }} as product_id,
+        {{ clean_text('category') }} as category
+    {{ typed_raw_columns(typed_columns) }}
+    from source
+
+),
+
+typed as (
+
+    select
+        *,
+        {{ typed_or_parsed(typed_columns, 'event_at', 'timestamp', parse_timestamp('event_at_text')) }} as event_at
+    from cleaned
+
+),
+
+row_checked as (
+
+    select
+        *,
+        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
+        {{ first_failed_check(checks, 'column') }} as rejected_column,
+        {{ first_failed_check(checks, 'value') }} as rejected_value
+    from typed
+
+),
+
+duplicates_flagged as (
+
+    select
+        *,
+        row_number() over (
+            partition by row_rejection_reason, {{ raw_columns | join(', ') }}
+            order by source_row_number
+        ) as copy_number,
+        case
+            when event_id is not null
+                then count(*) over (partition by row_rejection_reason, event_id)
+            else 1
+        end as rows_with_key,
+        case
+            when event_id is not null
+                then count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }})
+            else 1
+        end as identical_rows
+    from row_checked
+
+),
+
+{# code mappings once per distinct raw spelling, not once per row -#}
+event_type_codes as (
+
+    select
+        event_type_text,
+        {{ map_event_type('event_type_text') }} as event_type
+    from (select distinct event_type_text from duplicates_flagged) as spellings
+
+),
+
+channel_codes as (
+
+    select
+        channel_text,
+        {{ map_channel('channel_text') }} as channel
+    from (select distinct channel_text from duplicates_flagged) as spellings
+
+),
+
+final as (
+
+    select
+        events.source_file,
+        events.source_row_number,
+        events.event_id,
+        events.customer_id,
+        events.customer_id is null as is_anonymous,
+        events.event_type_text,
+        event_type_codes.event_type,
+        events.channel_text,
+        channel_codes.channel,
+        events.product_id,
+        events.category,
+        events.event_at,
+        case
+            when events.row_rejection_reason is not null then events.row_rejection_reason
+            when events.copy_number > 1 then 'duplicate_row'
+            when events.rows_with_key > events.identical_rows then 'conflicting_duplicate'
+            when events.customer_id is not null and customers.customer_id is null then 'unknown_customer'
+        end as rejection_reason,
+        case
+            when events.row_rejection_reason is not null then events.rejected_column
+            when events.copy_number > 1 or events.rows_with_key > events.identical_rows
+                then case when events.event_id is not null then 'event_id' else 'event_at' end
+            when events.customer_id is not null and customers.customer_id is null then 'customer_id'
+        end as rejected_column,
+        case
+            when events.row_rejection_reason is not null then events.rejected_value
+            when events.copy_number > 1 or events.rows_with_key > events.identical_rows
+                then coalesce(events.event_id, events.event_at_text)
+            when events.customer_id is not null and customers.customer_id is null then events.customer_id
+        end as rejected_value
+    from duplicates_flagged as events
+    left join event_type_codes
+        on events.event_type_text is not distinct from event_type_codes.event_type_text
+    left join channel_codes
+        on events.channel_text is not distinct from channel_codes.channel_text
+    left join customers
+        on events.customer_id = customers.customer_id
+
+)
+
+select * from final

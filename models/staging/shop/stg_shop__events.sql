@@ -1,0 +1,29 @@
+-- The events rows that passed every check in base_shop__events (anonymous events included: is_anonymous);
+-- stg_shop__rejected_events holds the rest.
+with
+
+base as (
+
+    select * from {{ ref('base_shop__events') }}
+
+),
+
+kept as (
+
+    select
+        source_file,
+        source_row_number,
+        event_id,
+        customer_id,
+        is_anonymous,
+        event_type,
+        channel,
+        product_id,
+        category,
+        event_at
+    from base
+    where rejection_reason is null
+
+)
+
+select * from kept
