@@ -11,6 +11,11 @@ by the models alone: a customer's actual holdout purchases are the purchase days
 the first, and the actual holdout spend is the difference of their purchase value. Only customers who had bought by
 the split date are compared; customers whose first purchase is after it are counted and left out.
 
+The same two builds test the lead score (README "Lead score"): the potential customers at the split date (no
+completed order by then), by lead grade, and the share of each grade whose first completed order is within
+`lead_window_days` (dbt var, default 30) after the split. A lead score that ranks gives a share that does not rise
+from grade A to grade D.
+
 Outputs in --out: backtest.md (report), backtest.json (the same figures, machine-readable) and backtest.svg (mean
 predicted and actual purchases per decile of predicted purchases). How to read them: docs/backtest.md. The vars of
 your settings file (settings.yml, scripts/settings.py) are read too, with --vars and --raw-data-path over them.
@@ -19,6 +24,7 @@ your settings file (settings.yml, scripts/settings.py) are read too, with --vars
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -42,7 +48,9 @@ DBT = Path(sys.executable).with_name("dbt")
 # the models the backtest needs: the purchase summary, the fitted parameters and (as a check of the whole chain)
 # the scored customers; seeds are loaded too (int_orders__valued reads the tet_dates seed). Data tests are left to
 # `make build`, which checks the same raw folder.
-DBT_COMMAND = ("build", "--select", "+int_customers__clv_scored", "--resource-type", "seed", "model")
+DBT_COMMAND = ("build", "--select", "+int_customers__clv_scored", "+int_customers__lead_scored",
+               "--resource-type", "seed", "model")
+LEAD_GRADES = ("A", "B", "C", "D")
 DEFAULT_OUT = Path("reports/backtest")
 DAYS_PER_WEEK = 7.0
 N_DECILES = 10
@@ -166,6 +174,34 @@ def compute_report(customer_ids, frequency, actual, predicted, actual_spend=None
     return {"totals": totals, "deciles": decile_rows, "by_frequency": frequency_rows, "metrics": metrics}
 
 
+def compute_lead_report(grades, first_order_days, window_days: int) -> dict:
+    """The lead-score backtest: per grade (A to D) the potential customers at the split date, how many placed a first
+    completed order within window_days after it (first_order_days: days from the split date to the first completed
+    order, None when there is none by the holdout's end) and the share; `ranks` is true when the share does not rise
+    from A to D (grades without customers are skipped)."""
+    grades = list(grades)
+    days = list(first_order_days)
+    if len(grades) != len(days):
+        raise ValueError("grades and first_order_days must have the same length")
+    rows = []
+    for grade in LEAD_GRADES:
+        picked = [d for g, d in zip(grades, days) if g == grade]
+        converted = sum(1 for d in picked if d is not None and d <= window_days)
+        rows.append({"lead_grade": grade, "leads": len(picked), "converted": converted,
+                     "share": _number(_ratio(converted, len(picked)), 4)})
+    shares = [row["share"] for row in rows if row["leads"]]
+    total = len(grades)
+    converted = sum(row["converted"] for row in rows)
+    return {
+        "window_days": window_days,
+        "leads": total,
+        "converted": converted,
+        "share": _number(_ratio(converted, total), 4),
+        "by_grade": rows,
+        "ranks": all(a >= b for a, b in itertools.pairwise(shares)),
+    }
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Rendering (pure functions on the report dict)
 # --------------------------------------------------------------------------------------------------------------
@@ -229,6 +265,27 @@ def _model_lines(models) -> list[str]:
     return lines
 
 
+def _lead_lines(leads) -> list[str]:
+    window = leads["window_days"]
+    lines = [
+        (f"Customers with no completed order by the split date, by the lead grade they had then, and the share whose "
+         f"first completed order came within {window} days after it (dbt var `lead_window_days`)."),
+        "",
+    ]
+    lines += _table(["lead grade", "leads", f"first order within {window} days", "share"], [
+        [row["lead_grade"], _fmt(row["leads"]), _fmt(row["converted"]), _percent(row["share"])]
+        for row in leads["by_grade"]
+    ] + [["all", _fmt(leads["leads"]), _fmt(leads["converted"]), _percent(leads["share"])]])
+    lines += ["", ("The share does not rise from A to D: the score ranks." if leads["ranks"] else
+                   "**The share rises somewhere from A to D: on this data the score does not rank the leads "
+                   "(check the seed lead_score_points and the events table).**")]
+    return lines
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
 def render_markdown(report, chart_name: str = "backtest.svg") -> str:
     totals, metrics = report["totals"], report["metrics"]
     lines = ["# Backtest: predicted against actual repeat purchases", ""]
@@ -252,6 +309,9 @@ def render_markdown(report, chart_name: str = "backtest.svg") -> str:
     lines += _group_table(report["by_frequency"], "frequency", "calibration repeat purchases")
     lines += ["", "## Models fitted on the calibration period", ""]
     lines += _model_lines(report["models"])
+    if report.get("leads"):
+        lines += ["", "## Lead grades of the potential customers at the split date", ""]
+        lines += _lead_lines(report["leads"])
     lines += [
         "",
         ("A purchase is a purchase day with a completed order, as in the mart; the calibration repeat purchases are "
@@ -281,6 +341,13 @@ def render_text(report) -> str:
         lines.append(f"  {row['decile']:>6}{_fmt(row['customers']):>11}{_fmt(row['actual'], 0):>9}"
                      f"{_fmt(row['predicted']):>11}{_fmt(row['mean_actual'], 3):>13}"
                      f"{_fmt(row['mean_predicted'], 3):>12}")
+    leads = report.get("leads")
+    if leads:
+        lines.append(f"  lead grade{'leads':>9}{'first order within ' + str(leads['window_days']) + ' days':>30}"
+                     f"{'share':>9}")
+        for row in leads["by_grade"] + [{"lead_grade": "all", **leads}]:
+            lines.append(f"  {row['lead_grade']:<10}{_fmt(row['leads']):>9}{_fmt(row['converted']):>30}"
+                         f"{_percent(row['share']):>9}")
     return "\n".join(lines)
 
 
@@ -404,6 +471,8 @@ class Build(NamedTuple):
     newest_order_date: date | None  # of the orders up to the as-of date
     summary: pa.Table  # int_customers__purchase_summary
     models: dict  # clv_model_params: model -> fit_status, status_message, n_customers, log_likelihood, parameters
+    leads: list  # (customer_id, lead_grade) of int_customers__lead_scored: the potential customers
+    first_orders: dict  # customer_id -> date of the first completed order (customers with one)
 
 
 def read_build(warehouse: Path) -> Build:
@@ -416,12 +485,19 @@ def read_build(warehouse: Path) -> Build:
             "select model, parameter, value, fit_status, status_message, n_customers, log_likelihood "
             "from marts.clv_model_params"
         ).fetchall()
+        leads = connection.sql(
+            "select customer_id, lead_grade from intermediate.int_customers__lead_scored order by customer_id"
+        ).fetchall()
+        first_orders = dict(connection.sql(
+            "select customer_id, first_order_date from intermediate.int_customers__order_history "
+            "where first_order_date is not null"
+        ).fetchall())
     models: dict[str, dict] = {}
     for model, parameter, value, status, message, n_customers, log_likelihood in rows:
         fit = models.setdefault(model, {"fit_status": status, "status_message": message, "n_customers": n_customers,
                                         "log_likelihood": log_likelihood, "parameters": {}})
         fit["parameters"][parameter] = value
-    return Build(as_of_date, newest_order_date, summary, models)
+    return Build(as_of_date, newest_order_date, summary, models, leads, first_orders)
 
 
 def fitted_parameters(models: dict, name: str, names: tuple[str, ...]):
@@ -531,7 +607,25 @@ def run_backtest(split_date: date, end_date: date | None, out: Path, raw_data_pa
     }
     report.update(compute_report(columns["customer_id"], columns["frequency"], actual, predicted,
                                  actual_spend, predicted_spend))
+    window_days = int(lead_window_days(base_vars))
+    if holdout_days < window_days:
+        warnings.append(f"the holdout ({holdout_days} days) is shorter than lead_window_days ({window_days}): the "
+                        "lead grades' shares count first orders within the holdout only")
+        print(f"backtest: warning: {warnings[-1]}", flush=True)
+    first_order_days = [
+        (holdout.first_orders[customer_id] - cal_as_of).days if customer_id in holdout.first_orders else None
+        for customer_id, _ in calibration.leads
+    ]
+    report["leads"] = compute_lead_report([grade for _, grade in calibration.leads], first_order_days, window_days)
     return report
+
+
+def lead_window_days(dbt_vars: dict) -> int:
+    """The var lead_window_days: from the backtest's vars, else dbt_project.yml's default."""
+    if "lead_window_days" in dbt_vars:
+        return int(dbt_vars["lead_window_days"])
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return int(project["vars"]["lead_window_days"])
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ Usage::
         [--typed] [--seed 42] [--start-date 2022-01-01] [--end-date 2026-06-30]
         [--bad-row-share 0.01] [--chunk-customers 1000000]
 
-Five tables are written into ``--out``: ``customers``, ``orders``, ``order_items``,
-``support_tickets`` and ``referrals`` (``<table>.csv`` or ``<table>.parquet``). Every column is
+Six tables are written into ``--out``: ``customers``, ``orders``, ``order_items``,
+``support_tickets``, ``referrals`` and ``events`` (``<table>.csv`` or ``<table>.parquet``). Every column is
 a string (nulls are written as empty CSV fields), because some rows hold deliberately unreadable
 values: a messy export, 1% bad rows by default.
 
@@ -68,6 +68,14 @@ Approximate shares of the clean data (the SQL models map exactly these spellings
 * order_items: 1-5 lines per order (mean 2.5), line prices add up to about the order gross;
   support_tickets: ~0.15 per customer, ~15% unresolved; referrals: ~3% of customers, referred
   by a customer who signed up earlier.
+* events (web/app visits, product views, add-to-cart, chat messages, forms, app installs; about
+  3.7 per customer): every customer a light background of browsing between signup and end-date
+  (Poisson mean 1.5; ~30% of those who never order have none), and every customer who orders a
+  burst before the first order (Poisson mean 4, within 60 days, denser close to it, mostly product
+  views, add-to-cart and chats): the signal the lead score finds (README "Lead score"). ~3%
+  anonymous (empty customer_id), ~0.5% a type in no list (``wishlist_add``, ``share``); product and
+  category on product views and add-to-cart only. Their own random stream: the other five tables
+  are the same as before events existed.
 
 Deliberately bad rows (``--bad-row-share``, default 1% of each table) are extra rows (copies of
 random clean rows, then spoiled) inserted at pseudo-random positions and spread evenly over the
@@ -115,6 +123,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "ticket_id", "customer_id", "opened_at", "ticket_type", "resolved_at", "csat_score",
     ],
     "referrals": ["referrer_customer_id", "referred_customer_id", "referred_at"],
+    "events": ["event_id", "customer_id", "event_at", "event_type", "channel", "product_id", "category"],
 }
 
 BAD_ROW_KINDS: dict[str, list[str]] = {
@@ -130,6 +139,7 @@ BAD_ROW_KINDS: dict[str, list[str]] = {
     "order_items": ["unknown_order", "negative_quantity", "unreadable_unit_price", "exact_duplicate"],
     "support_tickets": ["unknown_customer", "unreadable_opened_at", "exact_duplicate"],
     "referrals": ["unknown_referrer", "self_referral", "exact_duplicate"],
+    "events": ["unknown_customer", "unreadable_event_at", "missing_event_type", "exact_duplicate"],
 }
 
 DEFAULT_START = date(2022, 1, 1)
@@ -288,6 +298,39 @@ TET_DATES: dict[int, date] = {
     2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6),
     2028: date(2028, 1, 26), 2029: date(2029, 2, 13), 2030: date(2030, 2, 3),
 }
+
+# events: (code, spellings) in EV_* order; the SQL maps each spelling (macros/code_mappings.sql, map_event_type)
+EVENT_TYPES: list[tuple[str, list[tuple[str, float]]]] = [
+    ("visit", [("visit", 0.3), ("page_view", 0.3), ("Page View", 0.1), ("session_start", 0.1), ("truy cập", 0.1),
+               ("app_open", 0.1)]),
+    ("product_view", [("product_view", 0.5), ("view_item", 0.3), ("Xem sản phẩm", 0.2)]),
+    ("add_to_cart", [("add_to_cart", 0.6), ("Add to cart", 0.2), ("thêm vào giỏ", 0.2)]),
+    ("chat_message", [("chat_message", 0.3), ("zalo_message", 0.3), ("Facebook message", 0.2), ("nhắn tin", 0.1),
+                      ("inbox", 0.1)]),
+    ("form_submission", [("form_submit", 0.5), ("lead_form", 0.3), ("Đăng ký tư vấn", 0.2)]),
+    ("app_install", [("app_install", 0.7), ("cài app", 0.3)]),
+    ("unrecognised", [("wishlist_add", 0.6), ("share", 0.4)]),
+]
+EV_VISIT, EV_VIEW, EV_CART, EV_CHAT, EV_FORM, EV_INSTALL, EV_OTHER = range(7)
+# type shares of the background browsing and of the burst before a first order
+EVENT_BACKGROUND_SHARES = [0.585, 0.33, 0.02, 0.02, 0.01, 0.03, 0.005]
+EVENT_BURST_SHARES = [0.10, 0.33, 0.25, 0.20, 0.08, 0.035, 0.005]
+EVENT_BACKGROUND_MEAN = 1.5  # events per customer over their lifetime (30% of non-buyers have none)
+EVENT_BURST_MEAN = 4.0  # events in the 60 days before a first order (before signup or the start date: not written)
+EVENT_BURST_DAYS = 60
+EVENT_BURST_MEAN_DAYS = 20.0  # days from a burst event to the first order: exponential, cut at 60
+EVENT_ANONYMOUS_SHARE = 0.03
+# web/app channels of an event, by type (rows: EV_*; columns: website, app, zalo, facebook, shopee, tiktok_shop)
+EVENT_CHANNELS = [CH_WEB, CH_APP, CH_ZALO, CH_FB, CH_SHOPEE, CH_TIKTOK]
+EVENT_CHANNEL_PROBS = np.array([
+    [0.40, 0.30, 0.05, 0.05, 0.12, 0.08],
+    [0.35, 0.30, 0.05, 0.05, 0.15, 0.10],
+    [0.35, 0.35, 0.00, 0.00, 0.18, 0.12],
+    [0.00, 0.00, 0.60, 0.40, 0.00, 0.00],
+    [0.60, 0.10, 0.15, 0.15, 0.00, 0.00],
+    [0.00, 1.00, 0.00, 0.00, 0.00, 0.00],
+    [0.40, 0.30, 0.05, 0.05, 0.12, 0.08],
+])
 
 UNREADABLE_TS = ["not a date", "2024-13-45", "31/02/2024", "2024-02-30 25:61:00", "hôm qua"]
 BEFORE_2000_TS = ["1970-01-01 00:00:00", "1900-01-01 00:00:00", "1999-12-31 23:59:59"]
@@ -493,8 +536,8 @@ def _int_str(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     return pc.cast(arr, pa.string())
 
 
-def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
-    return _template(prefix + "#" * width, numbers)
+def _ids(prefix: str, numbers: np.ndarray, width: int, valid: np.ndarray | None = None) -> pa.Array:
+    return _template(prefix + "#" * width, numbers, valid)
 
 
 def _ymd(days: np.ndarray) -> np.ndarray:
@@ -1174,6 +1217,82 @@ def _referrals(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[pa.Table, np
 BadMaker = Callable[[Rng, pa.Table], pa.Table]
 
 
+# --------------------------------------------------------------------------------------------
+# events
+# --------------------------------------------------------------------------------------------
+
+
+def _events(rng: Rng, cfg: Config, cust: CustomerState, orders: OrderState, width: int,
+            offset: int = 0) -> pa.Table:
+    """Web/app/chat events: a light background of browsing for every customer between signup and end-date (about
+    30% of customers who never order have none), and for each customer who orders, a burst in the 60 days before
+    their first order (denser close to it, more add-to-cart and chat): the signal a lead score can find. ~3%
+    anonymous (no customer_id). Sorted by time; ids E<offset + 1..>."""
+    n_cust = cfg.customers
+    first = np.full(n_cust, np.iinfo(np.int64).max, dtype=np.int64)
+    if len(orders.ts):
+        np.minimum.at(first, orders.customer, orders.ts)
+    buyer = first < np.iinfo(np.int64).max
+    lo = np.maximum(cust.signup_ts, cfg.start_day * DAY)
+
+    background = rng.poisson(EVENT_BACKGROUND_MEAN, n_cust)
+    background[~buyer & (rng.random(n_cust) < 0.30)] = 0
+    background[lo > cfg.end_ts] = 0
+    who_bg = np.repeat(np.arange(n_cust), background)
+    ts_bg = lo[who_bg] + (rng.random(len(who_bg)) * (cfg.end_ts - lo[who_bg])).astype(np.int64)
+    type_bg = _sample(rng, EVENT_BACKGROUND_SHARES, len(who_bg))
+
+    burst = np.where(buyer, rng.poisson(EVENT_BURST_MEAN, n_cust), 0)
+    who_burst = np.repeat(np.arange(n_cust), burst)
+    ahead = np.minimum(rng.exponential(EVENT_BURST_MEAN_DAYS * DAY, len(who_burst)),
+                       EVENT_BURST_DAYS * DAY - 1).astype(np.int64)
+    ts_burst = first[who_burst] - 60 - ahead
+    type_burst = _sample(rng, EVENT_BURST_SHARES, len(who_burst))
+    seen = ts_burst >= lo[who_burst]  # an event before signup or the start date is not in the export
+    who_burst, ts_burst, type_burst = who_burst[seen], ts_burst[seen], type_burst[seen]
+
+    who = np.concatenate([who_bg, who_burst])
+    ts = np.minimum(np.concatenate([ts_bg, ts_burst]), cfg.end_ts)
+    etype = np.concatenate([type_bg, type_burst]).astype(np.int64)
+    del who_bg, ts_bg, type_bg, who_burst, ts_burst, type_burst
+    order = np.argsort(ts, kind="stable")
+    who, ts, etype = who[order], ts[order], etype[order]
+    n = len(ts)
+
+    anonymous = rng.random(n) < EVENT_ANONYMOUS_SHARE
+    channel = np.array(EVENT_CHANNELS)[_sample_by_group(rng, etype, EVENT_CHANNEL_PROBS)]
+    has_product = (etype == EV_VIEW) | (etype == EV_CART)
+    category = _sample(rng, [share for _, share, _ in CATEGORIES], n)
+    product = 1 + rng.integers(0, N_PRODUCTS, n)
+    return pa.table(
+        {
+            "event_id": _ids("E", offset + np.arange(1, n + 1), width),
+            "customer_id": _ids("C", cust.offset + who + 1, cust.width, valid=~anonymous),
+            "event_at": _ts_str(ts, rng.random(n) < 0.02),
+            "event_type": _pick_options(rng, etype, [spellings for _, spellings in EVENT_TYPES]),
+            "channel": _pick_options(rng, channel, [spellings for _, _, spellings in CHANNELS]),
+            "product_id": _ids("P", product, 5, valid=has_product),
+            "category": _with_nulls(_take([c for c, _, _ in CATEGORIES], category), ~has_product),
+        }
+    )
+
+
+def _event_makers(fresh: _FreshIds, cust_width: int) -> list[BadMaker]:
+    def unknown_customer(rng: Rng, src: pa.Table) -> pa.Table:
+        src = _set(src, "event_id", fresh.take(src.num_rows))
+        return _set(src, "customer_id", _unknown_ids(rng, "C", cust_width, src.num_rows))
+
+    def unreadable(rng: Rng, src: pa.Table) -> pa.Table:
+        src = _set(src, "event_id", fresh.take(src.num_rows))
+        return _set(src, "event_at", _choice_str(rng, UNREADABLE_TS, src.num_rows))
+
+    def missing_type(rng: Rng, src: pa.Table) -> pa.Table:
+        src = _set(src, "event_id", fresh.take(src.num_rows))
+        return _set(src, "event_type", pa.nulls(src.num_rows, pa.string()))
+
+    return [unknown_customer, unreadable, missing_type, _dup]
+
+
 def _bad_counts(n: int, kinds: int, share: float) -> list[int]:
     if share <= 0 or n == 0 or kinds == 0:
         return [0] * kinds
@@ -1419,12 +1538,15 @@ def _chunk_sizes(customers: int, chunk_customers: int) -> list[int]:
 
 
 def _streams(seed: int, chunk: int | None) -> list[Rng]:
-    """The ten random streams of a run (``chunk`` None) or of one chunk of a chunked run."""
+    """The twelve random streams of a run (``chunk`` None) or of one chunk of a chunked run: 0-4 generate
+    customers, orders, order_items, support_tickets and referrals, 5-10 plant the bad rows of the six tables, 11
+    generates events. Spawned children depend on their index only, so the first ten are those of the five-table
+    generator before events were added: the other tables' files are unchanged."""
     if chunk is None:
         root = np.random.SeedSequence(seed)
-    else:  # a branch of spawn keys that the single-file run (keys 0-9) never uses
+    else:  # a branch of spawn keys that the single-file run (keys 0-11) never uses
         root = np.random.SeedSequence(seed, spawn_key=(CHUNK_SEED_KEY, chunk))
-    return [np.random.default_rng(s) for s in root.spawn(10)]
+    return [np.random.default_rng(s) for s in root.spawn(12)]
 
 
 def _remove_stale_outputs(out_dir: Path, fmt: str, chunked: bool) -> None:
@@ -1453,16 +1575,18 @@ class _Run:
     ticket_width: int
     fresh_customers: _FreshIds
     fresh_tickets: _FreshIds
+    event_width: int = 9
     customer_offset: int = 0
     order_offset: int = 0
     ticket_offset: int = 0
+    event_offset: int = 0
 
 
 def _generate_chunk(
     pool: ThreadPoolExecutor, cfg: Config, streams: list[Rng], run: _Run,
     path: Callable[[str], Path], fmt: str, verbose: bool, typed: bool = False,
 ) -> dict[str, Future[int]]:
-    """Generate the five tables of one chunk (or of a whole single-file run); bad-row injection
+    """Generate the six tables of one chunk (or of a whole single-file run); bad-row injection
     and writing are submitted to ``pool``. Advances the offsets in ``run``."""
     jobs: dict[str, Future[int]] = {}
 
@@ -1519,6 +1643,14 @@ def _generate_chunk(
     t0 = time.perf_counter()
     refs, referred = _referrals(streams[4], cfg, cust)
     emit("referrals", refs, _referral_makers(cfg, cust, referred), t0)
+
+    t0 = time.perf_counter()
+    events = _events(streams[11], cfg, cust, orders, run.event_width, run.event_offset)
+    n_events = events.num_rows
+    makers = _event_makers(_FreshIds("E", run.event_offset + n_events + 1, run.event_width), cust.width)
+    # the chunk's event ids: its clean events, then room for its bad rows' fresh ids
+    run.event_offset += n_events + sum(_bad_counts(n_events, len(makers), cfg.bad_row_share))
+    emit("events", events, makers, t0)
     return jobs
 
 
@@ -1533,7 +1665,7 @@ def generate(
     chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS,
     typed: bool = False,
 ) -> dict[str, int]:
-    """Write the five raw tables into ``out_dir``; return the rows written per table.
+    """Write the six raw tables into ``out_dir``; return the rows written per table.
 
     Up to ``chunk_customers`` customers: one file per table; more: ``<table>/part-NNNNN``
     files, one per chunk (see the module docstring)."""
@@ -1569,6 +1701,7 @@ def generate(
         ticket_width=ticket_width,
         fresh_customers=_FreshIds("C", customers + 1, customer_width),
         fresh_tickets=_FreshIds("T", tickets + 1, ticket_width),
+        event_width=_id_width(8, 10 * customers),  # ~3.5 events a customer, room for bad rows
     )
     totals = dict.fromkeys(TABLE_COLUMNS, 0)
     with ThreadPoolExecutor(max_workers=1) as pool:

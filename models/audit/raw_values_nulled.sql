@@ -1,14 +1,13 @@
 -- The raw values that the cleaning reads as empty because it cannot use them, one row per table, column and kind:
 -- invalid_phone (neither a Vietnamese mobile nor a landline), invalid_email, unknown_province (no part of it is a
--- province spelling; each spelling in audit.unmatched_province_spellings), unknown_code (a gender, channel,
--- customer type, consent, device or event type value in none of the lists of macros/code_mappings.sql, read as unknown, other
--- or individual). Empty values and null words (`N/A`, `-`, …) are not counted: they say "no value". Counted over
--- the raw rows of the base models (rejected rows included, the forget list's rows left out; provinces over the kept
--- rows, since they are matched in the staging models), with the most frequent
--- values as examples, masked where the column is a direct identifier (phone, email: meta direct_identifier in
--- _shop__models.yml). Each rule is the macro the base model applies, run once per distinct raw value; for phone and
--- email, which have about one distinct value per customer, the base model's own result (its cleaned column) is read
--- instead of running the rule again on every value.
+-- province spelling; each spelling in audit.unmatched_province_spellings), unknown_code (a gender, channel, customer
+-- type, consent, device or event type value in none of the lists of macros/code_mappings.sql, read as unknown, other or
+-- individual). Empty values and null words (`N/A`, `-`, …) are not counted: they say "no value". Counted over the raw
+-- rows of the base models (rejected rows included, the forget list's rows left out; provinces over the kept rows, since
+-- they are matched in the staging models), with the most frequent values as examples, masked where the column is a
+-- direct identifier (phone, email: meta direct_identifier in _shop__models.yml). Each rule is the macro the base model
+-- applies, run once per distinct raw value; for phone and email, which have about one distinct value per customer, the
+-- base model's own result (its cleaned column) is read instead of running the rule again on every value.
 {%- set checks = [
     {'table': 'customers', 'column': 'email', 'raw': 'email_text', 'kind': 'invalid_email', 'mask': 'email',
      'cleaned': 'email'},

@@ -153,6 +153,22 @@ def test_renderings(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "out" / "backtest.json").read_text())["totals"]["customers"] == 30
 
 
+def test_lead_report_counts_first_orders_within_the_window() -> None:
+    grades = ["A", "A", "A", "B", "B", "C", "D", "D"]
+    days = [1, 30, None, 31, 5, None, None, 0]  # 0: an order placed before the split and completed after it
+    leads = backtest.compute_lead_report(grades, days, 30)
+    assert [(r["lead_grade"], r["leads"], r["converted"], r["share"]) for r in leads["by_grade"]] == [
+        ("A", 3, 2, 0.6667), ("B", 2, 1, 0.5), ("C", 1, 0, 0.0), ("D", 2, 1, 0.5)]
+    assert (leads["leads"], leads["converted"], leads["share"]) == (8, 4, 0.5)
+    assert leads["ranks"] is False  # D (50%) above C (0%)
+    ranked = backtest.compute_lead_report(["A", "B", "B", "D"], [3, 4, None, None], 30)
+    assert ranked["ranks"] is True and ranked["by_grade"][2]["share"] is None  # no C leads: skipped
+    lines = backtest._lead_lines(ranked)
+    assert "| C | 0 | 0 | n/a |" in lines and "The share does not rise from A to D: the score ranks." in lines
+    with pytest.raises(ValueError):
+        backtest.compute_lead_report(["A"], [], 30)
+
+
 def test_parse_vars() -> None:
     assert backtest.parse_vars('{earliest_valid_date: "1990-01-01", max_rejected_share: 0.5}') == {
         "earliest_valid_date": "1990-01-01", "max_rejected_share": 0.5}
@@ -193,6 +209,13 @@ with duckdb.connect(os.environ["DUCKDB_PATH"]) as connection:
         fit_status varchar, status_message varchar, n_customers bigint, log_likelihood double)""")
     for row in build["params"]:
         connection.execute("insert into marts.clv_model_params values (?, ?, ?, ?, ?, ?, ?)", row)
+    connection.sql("create table intermediate.int_customers__lead_scored (customer_id varchar, lead_grade varchar)")
+    for row in build.get("leads", []):
+        connection.execute("insert into intermediate.int_customers__lead_scored values (?, ?)", row)
+    connection.sql("""create table intermediate.int_customers__order_history (customer_id varchar,
+        first_order_date date)""")
+    for row in build.get("first_orders", []):
+        connection.execute("insert into intermediate.int_customers__order_history values (?, ?)", row)
 print("fake dbt: done")
 '''
 CONVERGED = [["bg_nbd", name, value, "converged", "converged", 3, -10.0]
@@ -253,9 +276,15 @@ def test_unconverged_fit_stops_with_its_status(tmp_path: Path, fake_dbt, capsys:
 def test_holdout_newer_customers_are_left_out(tmp_path: Path, fake_dbt, capsys: pytest.CaptureFixture) -> None:
     holdout = [["a", 2, 1, 3.0, 20.0, 4.0, 9.0], ["b", 3, 2, 5.0, 19.0, 7.5, 20.0], ["c", 4, 3, 8.0, 11.0, 6, 21],
                ["new", 2, 1, 1.0, 2.0, 5.0, 10.0]]
+    # leads at the split: p1 (A) orders 30 days after it (inside the 30-day window), p2 (A) 31 days after (outside),
+    # p3 (D) never, and `new` (B) on day 1
+    leads = [["p1", "A"], ["p2", "A"], ["p3", "D"], ["new", "B"]]
+    first_orders = [["a", "2025-01-01"], ["p1", "2025-07-30"], ["p2", "2025-07-31"], ["new", "2025-07-01"]]
     fake_dbt({"builds": {
-        "2025-06-30": {"as_of_date": "2025-06-30", "summary": CALIBRATION, "params": CONVERGED + NOT_FITTED_GG},
-        "None": {"as_of_date": "2025-09-07", "summary": holdout, "params": [], "newest_order": "2025-09-01"},
+        "2025-06-30": {"as_of_date": "2025-06-30", "summary": CALIBRATION, "params": CONVERGED + NOT_FITTED_GG,
+                       "leads": leads},
+        "None": {"as_of_date": "2025-09-07", "summary": holdout, "params": [], "newest_order": "2025-09-01",
+                 "first_orders": first_orders},
     }})
     out = tmp_path / "o"
     assert backtest.main(["--split-date", "2025-06-30", "--out", str(out), "--vars", "{x: 1}"]) == 0
@@ -277,6 +306,11 @@ def test_holdout_newer_customers_are_left_out(tmp_path: Path, fake_dbt, capsys: 
     assert report["warnings"] == [warning]
     assert "backtest: warning: the newest order is on 2025-09-01" in out_text
     assert "> **Warning:** the newest order" in (out / "backtest.md").read_text()
+    assert report["leads"]["window_days"] == 30  # dbt_project.yml's default
+    assert [(row["lead_grade"], row["leads"], row["converted"]) for row in report["leads"]["by_grade"]] == [
+        ("A", 2, 1), ("B", 1, 1), ("C", 0, 0), ("D", 1, 0)]
+    assert report["leads"]["ranks"] is False  # B's share (100%) is above A's (50%)
+    assert "| B | 1 | 1 | 100.0% |" in (out / "backtest.md").read_text()
 
 
 def test_builds_that_disagree_are_reported(tmp_path: Path, fake_dbt, capsys: pytest.CaptureFixture) -> None:
@@ -377,3 +411,26 @@ def test_cdnow_backtest_predicts_like_the_mart(cdnow_backtest) -> None:
                                             rows["age_weeks"], np.zeros(len(rows["frequency"])))
     assert len(purchases) == 2357
     np.testing.assert_allclose(purchases, rows["predicted_purchases_90d"], rtol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# End to end: the lead grades on a generated folder large enough for the counts to mean something
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_lead_grades_rank_first_orders_on_20000_generated_customers(tmp_path: Path) -> None:
+    """The issue's proof that the lead score ranks: on 20,000 generated customers (the generator gives customers who
+    later buy more, and more recent, events), the potential customers at the split date by grade, and the share
+    whose first order comes within 30 days: it does not rise from A to D, and A is well above D. The table in
+    docs/backtest.md ("Lead grades") is this run."""
+    from scripts import generate_data
+
+    raw = tmp_path / "raw"
+    generate_data.generate(raw, 20_000, "csv")
+    report = backtest.run_backtest(date(2026, 5, 31), None, tmp_path / "out", str(raw), {})
+    leads = report["leads"]
+    rows = {row["lead_grade"]: row for row in leads["by_grade"]}
+    assert leads["window_days"] == 30 and leads["leads"] > 3000
+    assert all(rows[grade]["leads"] >= 500 for grade in "ABCD")
+    assert leads["ranks"] is True
+    assert rows["A"]["share"] > 3 * rows["D"]["share"]

@@ -121,7 +121,7 @@ def test_order_volume_and_customers_who_never_ordered(clean: dict[str, pa.Table]
 
 def test_no_bad_rows_when_share_is_zero(clean: dict[str, pa.Table]) -> None:
     for table, key in [("customers", "customer_id"), ("orders", "order_id"),
-                       ("support_tickets", "ticket_id"), ("referrals", "referred_customer_id")]:
+                       ("support_tickets", "ticket_id"), ("referrals", "referred_customer_id"), ("events", "event_id")]:
         ids = clean[table][key]
         assert ids.null_count == 0, table
         assert len(set(ids.to_pylist())) == len(ids), table
@@ -173,6 +173,61 @@ def test_values_use_the_documented_spellings(clean: dict[str, pa.Table]) -> None
     business = [n for n, t in zip(customers["company_name"].to_pylist(),
                                   customers["customer_type"].to_pylist()) if t == "business"]
     assert business and all(n.startswith("Công ty TNHH ") for n in business)
+
+
+def test_events_are_clean_typed_and_in_each_customers_lifetime(clean: dict[str, pa.Table]) -> None:
+    """Every clean event: an id E + 8 digits, unique; a type and channel in the documented spellings; a product and
+    category exactly on product views and add-to-cart; a real customer (or none: ~3% anonymous); a time within
+    [signup, end date] (the start date for older customers), in time order."""
+    events, customers = clean["events"], clean["customers"]
+    ids = events["event_id"].to_pylist()
+    assert all(re.fullmatch(r"E\d{8}", v) for v in ids) and len(set(ids)) == len(ids)
+    spellings = {spelling: code for code, options in gd.EVENT_TYPES for spelling, _ in options}
+    types = [spellings[t] for t in events["event_type"].to_pylist()]  # KeyError on an undocumented spelling
+    assert set(events["channel"].to_pylist()) <= {s for _, _, options in gd.CHANNELS for s, _ in options}
+    with_product = [t in ("product_view", "add_to_cart") for t in types]
+    assert [p is not None for p in events["product_id"].to_pylist()] == with_product
+    assert [c is not None for c in events["category"].to_pylist()] == with_product
+    signup = {c: _parse_ts(s) for c, s in zip(customers["customer_id"].to_pylist(),
+                                                customers["signup_at"].to_pylist())}
+    start, limit = datetime(2022, 1, 1), datetime.combine(END + timedelta(days=1), datetime.min.time())
+    moments = [_parse_ts(t) for t in events["event_at"].to_pylist()]
+    assert moments == sorted(moments)
+    anonymous = 0
+    for cid, moment in zip(events["customer_id"].to_pylist(), moments):
+        if cid is None:
+            anonymous += 1
+            continue
+        assert max(start, signup[cid]) <= moment <= limit
+    assert 0.02 <= anonymous / events.num_rows <= 0.04
+    assert 2.5 <= events.num_rows / customers.num_rows <= 5  # about 3-4 events a customer
+    assert Counter(types)["unrecognised"] > 0  # a few types the SQL maps to other (wishlist_add, share)
+
+
+def test_customers_who_buy_are_busier_before_their_first_order(clean: dict[str, pa.Table]) -> None:
+    """The signal the lead score is for: in the 30 days before their first order, customers who order have several
+    times the events that customers who never order have in an average 30 days of their lifetime."""
+    first_order: dict[str, datetime] = {}
+    for cid, moment in zip(clean["orders"]["customer_id"].to_pylist(), clean["orders"]["ordered_at"].to_pylist()):
+        ordered = _parse_ts(moment)
+        if cid not in first_order or ordered < first_order[cid]:
+            first_order[cid] = ordered
+    start, limit = datetime(2022, 1, 1), datetime.combine(END + timedelta(days=1), datetime.min.time())
+    lifetime = {c: (limit - max(start, _parse_ts(s))).days
+                for c, s in zip(clean["customers"]["customer_id"].to_pylist(),
+                                clean["customers"]["signup_at"].to_pylist())}
+    before_first, never_events = 0, 0
+    for cid, moment in zip(clean["events"]["customer_id"].to_pylist(), clean["events"]["event_at"].to_pylist()):
+        if cid is None:
+            continue
+        if cid in first_order:
+            before_first += first_order[cid] - timedelta(days=30) <= _parse_ts(moment) <= first_order[cid]
+        else:
+            never_events += 1
+    never = [c for c in lifetime if c not in first_order]
+    per_30_days_never = never_events / sum(max(lifetime[c], 1) for c in never) * 30
+    per_buyer_before_first = before_first / len(first_order)
+    assert per_buyer_before_first > 10 * per_30_days_never
 
 
 def test_timestamps_are_ordered_and_in_range(clean: dict[str, pa.Table]) -> None:
@@ -287,6 +342,13 @@ def test_every_kind_of_bad_row_is_present(dirty: dict[str, pa.Table]) -> None:
         "self_referral": sum(a == b for a, b in zip(referrers,
                                                     refs["referred_customer_id"].to_pylist())),
         "exact_duplicate": _duplicates(refs),
+    }
+    events = dirty["events"]
+    found["events"] = {
+        "unknown_customer": sum(c is not None and c not in customer_ids for c in events["customer_id"].to_pylist()),
+        "unreadable_event_at": sum(_parse_ts(t) is None for t in events["event_at"].to_pylist()),
+        "missing_event_type": events["event_type"].null_count,
+        "exact_duplicate": _duplicates(events),
     }
     for table, kinds in gd.BAD_ROW_KINDS.items():
         assert set(found[table]) == set(kinds), table

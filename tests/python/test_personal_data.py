@@ -130,7 +130,7 @@ def test_activation_holds_contact_details_of_consenting_customers_only_and_is_ne
 
 @pytest.fixture(scope="module")
 def erasure(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The good fixture with order lines, tickets and referrals that involve C1: built and exported once, then built
+    """The good fixture with order lines, tickets, referrals and events that involve C1: built and exported once, then built
     again into the same warehouse after C1 asked to be forgotten (as_of_date 20 days after the newest order, for
     the freshness checks below), and exported again."""
     raw = tmp_path_factory.mktemp("erasure_raw")
@@ -143,6 +143,9 @@ def erasure(tmp_path_factory: pytest.TempPathFactory) -> dict:
               [["T1", "C1", "2024-12-02 09:00:00", "complaint"], ["T2", "C3", "2024-12-21 09:00:00", "question"]])
     write_csv(raw / "referrals.csv", ["referrer_customer_id", "referred_customer_id", "referred_at"],
               [["C1", "C2", "2023-01-20"], ["C3", "C1", "2023-01-02"], ["C2", "C3", "2023-02-01"]])
+    write_csv(raw / "events.csv", ["event_id", "customer_id", "event_at", "event_type"],
+              [["E1", "C1", "2024-12-01 09:00:00", "visit"], ["E2", "C3", "2024-12-01 09:00:00", "visit"],
+               ["E3", "", "2024-12-01 09:00:00", "visit"]])
     workdir = tmp_path_factory.mktemp("erasure")
     first = run_dbt(workdir, raw, max_rejected_share=0.5)
     assert first.returncode == 0, first.output[-5000:]
@@ -186,9 +189,9 @@ def test_erased_rows_are_counted_under_erasure_request(erasure: dict) -> None:
     reconciliation = {row[0]: row[1:] for row in second.query(
         "select table_name, raw_rows, staged_rows, rejected_rows, erased_rows from audit.raw_row_reconciliation")}
     # C1's two customer rows, seven order rows (O1, O2, O3 twice, O10, O13 twice), two lines (O1, O3), one ticket,
-    # two referrals (as referrer and as referred)
+    # two referrals (as referrer and as referred), one event
     assert {table: row[3] for table, row in reconciliation.items()} == {
-        "customers": 2, "orders": 7, "order_items": 2, "support_tickets": 1, "referrals": 2}
+        "customers": 2, "orders": 7, "order_items": 2, "support_tickets": 1, "referrals": 2, "events": 1}
     for table, (raw_rows, staged, rejected, erased) in reconciliation.items():
         assert raw_rows == staged + rejected + erased, table
     assert "erasure_request" in second.output

@@ -374,4 +374,4 @@ def test_cli_takes_raw_schema_and_the_column_map(database: Path, tmp_path: Path)
     failed = run("--raw-column-map", "{order: {}}")
     assert (failed.returncode, failed.stderr) == (
         2, ("preflight: raw_column_map (dbt var): unknown table 'order'; the input contract's tables: customers, "
-           "orders, order_items, support_tickets, referrals, erasure_requests\n"))
+           "orders, order_items, support_tickets, referrals, events, erasure_requests\n"))

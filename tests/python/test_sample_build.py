@@ -17,7 +17,7 @@ def test_sample_builds_with_every_segment(sample_build: DbtRun) -> None:
 def test_sample_reconciles_and_stays_under_the_rejection_limit(sample_build: DbtRun) -> None:
     rows = sample_build.table("audit.raw_row_reconciliation")
     assert {row["table_name"] for row in rows} == {
-        "customers", "orders", "order_items", "support_tickets", "referrals",
+        "customers", "orders", "order_items", "support_tickets", "referrals", "events",
     }
     for row in rows:
         assert row["raw_rows"] == row["staged_rows"] + row["rejected_rows"] > 0

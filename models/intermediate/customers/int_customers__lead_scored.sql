@@ -69,32 +69,38 @@ potential as (
 
 ),
 
-event_points as (
+dated_events as (
 
     select
         events.customer_id,
-        events.event_type as fact,
-        lead_score_points.cap_points,
-        cast(
-            lead_score_points.points
-            * power(
-                0.5,
-                cast({{ dbt.datediff('cast(events.event_at as date)', 'as_of.as_of_date', 'day') }} as double)
-                / {{ var('lead_score_half_life_days') }}
-            )
-            as decimal(18, 6)
-        ) as decayed_points
+        events.event_type,
+        {{ dbt.datediff('cast(events.event_at as date)', 'as_of.as_of_date', 'day') }} as age_days  -- noqa: LT05
     from events
-    inner join potential
-        on events.customer_id = potential.customer_id
     cross join as_of
-    inner join lead_score_points
-        on
-            lead_score_points.fact_type = 'event'
-            and events.event_type = lead_score_points.fact
     where
         not events.is_anonymous
         and cast(events.event_at as date) <= as_of.as_of_date
+
+),
+
+event_points as (
+
+    select
+        dated_events.customer_id,
+        dated_events.event_type as fact,
+        lead_score_points.cap_points,
+        cast(
+            lead_score_points.points
+            * power(0.5, cast(dated_events.age_days as double) / {{ var('lead_score_half_life_days') }})
+            as decimal(18, 6)
+        ) as decayed_points
+    from dated_events
+    inner join potential
+        on dated_events.customer_id = potential.customer_id
+    inner join lead_score_points
+        on
+            lead_score_points.fact_type = 'event'
+            and dated_events.event_type = lead_score_points.fact
 
 ),
 
@@ -223,7 +229,7 @@ ranked_contributions as (
         case when fact_type = 'signup_channel' then 'signup_' || fact else fact end as contribution_name,
         contribution,
         row_number() over (
-            partition by customer_id order by contribution desc, fact_type, fact
+            partition by customer_id order by contribution desc, fact_type asc, fact asc
         ) as contribution_rank
     from contributions
     where contribution > 0

@@ -65,25 +65,75 @@ row_checked as (
 
 ),
 
-duplicates_flagged as (
+{# duplicates: an event id seen twice, or (without an id) a row seen twice. Only the rows of a key seen more than once
+    (rarely, of a key whose 64-bit hash collides with one: the windows are exact for them too) go through the window
+    functions; the others are single. -#}
+keyed as {{ cte_materialized() }} (
 
     select
         *,
+        case
+            when event_id is not null then {{ hash64(["'id'", 'event_id']) }}
+            else {{ hash64(["'row'"] + raw_columns) }}
+        end as duplicate_key_hash
+    from row_checked
+
+),
+
+repeated_keys as (
+
+    select
+        row_rejection_reason,
+        duplicate_key_hash
+    from keyed
+    group by row_rejection_reason, duplicate_key_hash
+    having count(*) > 1
+
+),
+
+repeated_rows as (
+
+    select
+        keyed.*,
         row_number() over (
-            partition by row_rejection_reason, {{ raw_columns | join(', ') }}
-            order by source_row_number
+            partition by keyed.row_rejection_reason, {{ raw_columns | join(', ') }}
+            order by keyed.source_row_number
         ) as copy_number,
         case
-            when event_id is not null
-                then count(*) over (partition by row_rejection_reason, event_id)
+            when keyed.event_id is not null
+                then count(*) over (partition by keyed.row_rejection_reason, keyed.event_id)
             else 1
         end as rows_with_key,
         case
-            when event_id is not null
-                then count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }})
+            when keyed.event_id is not null
+                then count(*) over (partition by keyed.row_rejection_reason, {{ raw_columns | join(', ') }})
             else 1
         end as identical_rows
-    from row_checked
+    from keyed
+    inner join repeated_keys
+        on
+            keyed.row_rejection_reason is not distinct from repeated_keys.row_rejection_reason
+            and keyed.duplicate_key_hash = repeated_keys.duplicate_key_hash
+
+),
+
+duplicates_flagged as (
+
+    select * from repeated_rows
+
+    union all
+
+    select
+        keyed.*,
+        1 as copy_number,
+        1 as rows_with_key,
+        1 as identical_rows
+    from keyed
+    left join repeated_keys
+        on
+            keyed.row_rejection_reason is not distinct from repeated_keys.row_rejection_reason
+            and keyed.duplicate_key_hash = repeated_keys.duplicate_key_hash
+    where repeated_keys.duplicate_key_hash is null
 
 ),
 
