@@ -8,5 +8,20 @@
             ~ ') must be shares with 0 <= high <= medium <= 1: the top `high` share is high, down to the top'
             ~ ' `medium` share medium') }}
     {% endif %}
+    {#- the lead score: a positive half-life, and grade cut points from A down to C within 0-100 -#}
+    {% set half_life = var('lead_score_half_life_days') %}
+    {% if not (half_life is number and half_life > 0) %}
+        {{ exceptions.raise_compiler_error(
+            'lead_score_half_life_days (' ~ half_life ~ ') must be a number of days above 0: an event that old'
+            ~ ' counts half its points') }}
+    {% endif %}
+    {% set cut_a, cut_b, cut_c = var('lead_grade_a_min_score'), var('lead_grade_b_min_score'),
+        var('lead_grade_c_min_score') %}
+    {% if not (cut_a is number and cut_b is number and cut_c is number and 0 <= cut_c <= cut_b <= cut_a <= 100) %}
+        {{ exceptions.raise_compiler_error(
+            'lead_grade_a_min_score (' ~ cut_a ~ '), lead_grade_b_min_score (' ~ cut_b ~ ') and lead_grade_c_min_score ('
+            ~ cut_c ~ ') must be scores with 0 <= c <= b <= a <= 100: a lead_score at or above a cut point takes'
+            ~ ' its grade') }}
+    {% endif %}
     {{ return('') }}
 {% endmacro %}

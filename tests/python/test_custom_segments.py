@@ -198,3 +198,18 @@ def test_inconsistent_tier_shares_stop_the_build(good_build: DbtRun, tmp_path: P
                   predicted_tier_high_top_share=0.6, predicted_tier_medium_top_share=0.5)
     assert run.returncode != 0
     assert "predicted_tier_high_top_share (0.6) and predicted_tier_medium_top_share (0.5) must be shares" in run.output
+
+
+def test_lead_score_vars_out_of_order_stop_the_build(good_build: DbtRun, tmp_path: Path) -> None:
+    """Grade cut points out of order (B above A) or a half-life of 0 stop the build before any model, in one line."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(good_build.warehouse, tmp_path / "warehouse.duckdb")
+    run = run_dbt(tmp_path, FIXTURES / "good", "run --select int_as_of_date", max_rejected_share=0.5,
+                  lead_grade_a_min_score=50, lead_grade_b_min_score=80)
+    assert run.returncode != 0
+    assert ("lead_grade_a_min_score (50), lead_grade_b_min_score (80) and lead_grade_c_min_score (20) must be scores "
+            "with 0 <= c <= b <= a <= 100") in run.output
+    run = run_dbt(tmp_path, FIXTURES / "good", "run --select int_as_of_date", max_rejected_share=0.5,
+                  lead_score_half_life_days=0)
+    assert run.returncode != 0
+    assert "lead_score_half_life_days (0) must be a number of days above 0" in run.output

@@ -116,10 +116,11 @@ event_type_points as (
 
 ),
 
-relationship_facts as (
+customer_facts as (
 
     select distinct
         referrals.referred_customer_id as customer_id,
+        'relationship' as fact_type,
         'referred_by_buyer' as fact
     from referrals
     cross join as_of
@@ -133,6 +134,7 @@ relationship_facts as (
 
     select distinct
         tickets.customer_id,
+        'relationship' as fact_type,
         'support_question' as fact
     from tickets
     cross join as_of
@@ -144,6 +146,7 @@ relationship_facts as (
 
     select
         customer_id,
+        'relationship' as fact_type,
         'marketing_consent' as fact
     from customers
     where has_marketing_consent
@@ -152,6 +155,7 @@ relationship_facts as (
 
     select
         customer_id,
+        'relationship' as fact_type,
         'complete_profile' as fact
     from customers
     where
@@ -165,43 +169,35 @@ relationship_facts as (
 
     select
         customer_id,
+        'relationship' as fact_type,
         'business_customer' as fact
     from customers
     where customer_type = 'business'
 
-),
-
-relationship_points as (
+    union all
 
     select
-        relationship_facts.customer_id,
-        lead_score_points.fact_type,
-        relationship_facts.fact,
-        least(lead_score_points.points, lead_score_points.cap_points) as contribution
-    from relationship_facts
-    inner join potential
-        on relationship_facts.customer_id = potential.customer_id
-    inner join lead_score_points
-        on
-            lead_score_points.fact_type = 'relationship'
-            and relationship_facts.fact = lead_score_points.fact
-
-),
-
-signup_points as (
-
-    select
-        customers.customer_id,
-        lead_score_points.fact_type,
-        lead_score_points.fact,
-        least(lead_score_points.points, lead_score_points.cap_points) as contribution
+        customer_id,
+        'signup_channel' as fact_type,
+        acquisition_channel as fact
     from customers
+
+),
+
+fact_points as (
+
+    select
+        customer_facts.customer_id,
+        customer_facts.fact_type,
+        customer_facts.fact,
+        least(lead_score_points.points, lead_score_points.cap_points) as contribution
+    from customer_facts
     inner join potential
-        on customers.customer_id = potential.customer_id
+        on customer_facts.customer_id = potential.customer_id
     inner join lead_score_points
         on
-            lead_score_points.fact_type = 'signup_channel'
-            and customers.acquisition_channel = lead_score_points.fact
+            customer_facts.fact_type = lead_score_points.fact_type
+            and customer_facts.fact = lead_score_points.fact
 
 ),
 
@@ -215,9 +211,7 @@ contributions as (
     from (
         select * from event_type_points
         union all
-        select * from relationship_points
-        union all
-        select * from signup_points
+        select * from fact_points
     ) as all_contributions
 
 ),
