@@ -69,13 +69,16 @@ Approximate shares of the clean data (the SQL models map exactly these spellings
   support_tickets: ~0.15 per customer, ~15% unresolved; referrals: ~3% of customers, referred
   by a customer who signed up earlier.
 * events (web/app visits, product views, add-to-cart, chat messages, forms, app installs; about
-  3.7 per customer): every customer a light background of browsing between signup and end-date
-  (Poisson mean 1.5; ~30% of those who never order have none), and every customer who orders a
-  burst before the first order (Poisson mean 4, within 60 days, denser close to it, mostly product
-  views, add-to-cart and chats): the signal the lead score finds (README "Lead score"). ~3%
-  anonymous (empty customer_id), ~0.5% a type in no list (``wishlist_add``, ``share``); product and
-  category on product views and add-to-cart only. Their own random stream: the other five tables
-  are the same as before events existed.
+  4 per customer): every customer a light background of browsing between signup and end-date
+  (Poisson mean 1.5, uniform; 30% of those who never order get none, so with the Poisson zeros
+  ~45% of them have no event), and every customer who orders a burst before the first order
+  (Poisson mean 4, exponential ahead of it with mean 20 days, cut at 60; the events before signup
+  or start-date dropped; mostly product views, add-to-cart and chats): the signal the lead score
+  finds (README "Lead score"; in the sample, buyers have ~2.5 events in the 30 days before their
+  first order, those who never order ~0.03 in 30 days). ~3% anonymous (empty customer_id, not bad
+  rows), ~0.5% a type in no list (``wishlist_add``, ``share``); product and category on product
+  views and add-to-cart only. Their own random stream: the other five tables are the same as
+  before events existed.
 
 Deliberately bad rows (``--bad-row-share``, default 1% of each table) are extra rows (copies of
 random clean rows, then spoiled) inserted at pseudo-random positions and spread evenly over the
@@ -315,7 +318,7 @@ EV_VISIT, EV_VIEW, EV_CART, EV_CHAT, EV_FORM, EV_INSTALL, EV_OTHER = range(7)
 # type shares of the background browsing and of the burst before a first order
 EVENT_BACKGROUND_SHARES = [0.585, 0.33, 0.02, 0.02, 0.01, 0.03, 0.005]
 EVENT_BURST_SHARES = [0.10, 0.33, 0.25, 0.20, 0.08, 0.035, 0.005]
-EVENT_BACKGROUND_MEAN = 1.5  # events per customer over their lifetime (30% of non-buyers have none)
+EVENT_BACKGROUND_MEAN = 1.5  # events per customer over their lifetime (30% of non-buyers get none: ~45% have none)
 EVENT_BURST_MEAN = 4.0  # events in the 60 days before a first order (before signup or the start date: not written)
 EVENT_BURST_DAYS = 60
 EVENT_BURST_MEAN_DAYS = 20.0  # days from a burst event to the first order: exponential, cut at 60

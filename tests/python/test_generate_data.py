@@ -95,6 +95,15 @@ def test_same_arguments_give_identical_bytes(tmp_path: Path) -> None:
         assert (first / f"orders.{fmt}").read_bytes() != (other / f"orders.{fmt}").read_bytes()
 
 
+def test_make_sample_reproduces_the_bundled_sample(tmp_path: Path) -> None:
+    """`make sample` (3,000 customers, CSV, seed 42) writes data/sample byte for byte: the five tables that existed
+    before events are unchanged by them (events draw from their own random stream), and events.csv is current."""
+    gd.main(["--customers", "3000", "--out", str(tmp_path), "--format", "csv"])
+    for table in TABLES:
+        name = f"{table}.csv"
+        assert (tmp_path / name).read_bytes() == (ROOT / "data" / "sample" / name).read_bytes(), name
+
+
 def test_cli_writes_files_and_reports_progress(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -588,6 +597,14 @@ def test_typed_mode_types_the_columns_the_contract_types(typed: dict[str, pa.Tab
                 assert written == TYPE_OF_KIND.get(column.kind, pa.string()), (table, column.name, column.kind)
 
 
+def test_typed_events_have_a_timestamp_event_at(clean: dict[str, pa.Table], typed: dict[str, pa.Table]) -> None:
+    """event_at is a TIMESTAMP (local time) holding the text value read, every other events column a string."""
+    schema = typed["events"].schema
+    assert pa.types.is_timestamp(schema.field("event_at").type) and schema.field("event_at").type.tz is None
+    assert all(schema.field(c).type == pa.string() for c in gd.TABLE_COLUMNS["events"] if c != "event_at")
+    assert typed["events"]["event_at"].to_pylist() == [_parse_ts(v) for v in clean["events"]["event_at"].to_pylist()]
+
+
 def test_typed_values_are_the_text_values_read(clean: dict[str, pa.Table], typed: dict[str, pa.Table]) -> None:
     for table in TABLES:
         assert typed[table].num_rows == clean[table].num_rows
@@ -653,7 +670,7 @@ def test_typed_planted_bad_values_are_null_and_the_other_bad_rows_kept(tmp_path:
             nulls[table, column.name] = typed[column.name].null_count - text[column.name].null_count
     # the unreadable kinds were planted and became NULL
     for table, column in [("customers", "signup_at"), ("orders", "gross_amount"), ("orders", "ordered_at"),
-                          ("order_items", "unit_price"), ("support_tickets", "opened_at")]:
+                          ("order_items", "unit_price"), ("support_tickets", "opened_at"), ("events", "event_at")]:
         assert nulls[table, column] > 0, (table, column)
     ordered = _read(tmp_path / "typed", "orders")["ordered_at"]
     assert pc.any(pc.equal(pc.year(ordered), 2099)).as_py() and pc.any(pc.less(pc.year(ordered), 2000)).as_py()
