@@ -210,7 +210,14 @@ def check_schema(mart: Mart, columns: list[tuple[str, str]], warehouse: Path) ->
 
 
 def write_csv_with_bom(connection: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> None:
-    """CSV through DuckDB, then the UTF-8 byte-order mark in front (Excel reads BOM-less UTF-8 as ANSI)."""
+    """CSV through DuckDB, with the UTF-8 byte-order mark in front (Excel reads BOM-less UTF-8 as ANSI). The mark is
+    written by DuckDB as the first character of the first column's name in the header, so that the file is written
+    once; a first column whose name the CSV writer would quote gets the mark by a copy of the file instead."""
+    first = connection.execute(f"select * from ({select_sql}) limit 0").description[0][0]
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", first):
+        marked = f"select * rename ({_quote(first)} as {_quote(UTF8_BOM.decode('utf-8') + first)}) from ({select_sql})"
+        connection.execute(f"copy ({marked}) to {_literal(path)} (format csv, header true, delimiter ',')")
+        return
     part = path.with_name(path.name + ".part")
     connection.execute(f"copy ({select_sql}) to {_literal(part)} (format csv, header true, delimiter ',')")
     with open(path, "wb") as target, open(part, "rb") as source:

@@ -4,6 +4,8 @@ lineage from the raw files to the mart, and the schedulers' selectors."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -286,3 +288,21 @@ def test_selectors_for_schedulers(sample_build):
     assert not any(kind == "model" for kind, _ in fast)
     assert {name for kind, name in reporting if kind == "model"} == {
         "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel"}
+
+
+@pytest.mark.parametrize("first_column", ["customer_key", "Mã KH", "net, VND"])
+def test_csv_export_starts_with_one_byte_order_mark(tmp_path, first_column: str) -> None:
+    """Written in one pass when the first column's name is a plain identifier (the mark is part of the header), by a
+    copy otherwise (a quoted name would put the mark inside the quotes); the same file either way."""
+    path = tmp_path / "mart.csv"
+    with duckdb.connect() as connection:
+        quoted = '"' + first_column.replace('"', '""') + '"'
+        export_marts.write_csv_with_bom(connection, f"select 'Đà Nẵng' as {quoted}, 2 as n union all select 'x', 3",
+                                        path)
+        data = path.read_bytes()
+        assert data.startswith(export_marts.UTF8_BOM) and not data[3:].startswith(export_marts.UTF8_BOM)
+        assert not path.with_name(path.name + ".part").exists()
+        header = data[3:].decode("utf-8").splitlines()[0]
+        assert header in (f"{first_column},n", f'"{first_column}",n'), header
+    assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [[first_column, "n"], ["Đà Nẵng", "2"],
+                                                                        ["x", "3"]]
