@@ -82,6 +82,10 @@ class Mart:
     columns: tuple[str, ...]
     contracted: bool
     types: tuple[str | None, ...] = ()
+    # meta export_append_by / export_written_at: exported as one file per value of `append_by`, a value's file
+    # written again only when its rows were (their count or the range of `written_at` changed)
+    append_by: str | None = None
+    written_at: str | None = None
 
     @property
     def relation(self) -> str:
@@ -108,6 +112,9 @@ def bi_facing_marts(manifest_path: Path) -> list[Mart]:
         if not (config.get("meta") or {}).get("bi_facing") or not config.get("enabled", True):
             continue
         contracted = bool((config.get("contract") or {}).get("enforced"))
+        meta = config.get("meta") or {}
+        if bool(meta.get("export_append_by")) != bool(meta.get("export_written_at")):
+            raise ExportError(f"{node['name']}: meta export_append_by and export_written_at go together")
         marts.append(Mart(
             name=node["name"],
             schema=node["schema"],
@@ -115,6 +122,8 @@ def bi_facing_marts(manifest_path: Path) -> list[Mart]:
             columns=tuple(node.get("columns", {})),
             contracted=contracted,
             types=tuple(column.get("data_type") for column in node.get("columns", {}).values()),
+            append_by=meta.get("export_append_by"),
+            written_at=meta.get("export_written_at"),
         ))
     if not marts:
         raise ExportError(f"{manifest_path}: no model has meta bi_facing: true; nothing to export")
@@ -343,7 +352,8 @@ def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
         staging.mkdir(parents=True)
         try:
             summary = write_run(warehouse, manifest, marts, staging, formats, log, salt=salt,
-                                development_salt=development_salt, warn=warn, bi_file=bi_path)
+                                development_salt=development_salt, warn=warn, bi_file=bi_path,
+                                previous=previous_run(out))
             (staging / "export.json").write_text(
                 json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             os.replace(staging, run_dir)
@@ -408,11 +418,131 @@ def exported_columns(columns: list[tuple[str, str]], salt: str) -> list[tuple[st
     return exported
 
 
+def mart_path(run_dir: Path, name: str, fmt: str) -> Path:
+    """Where a mart's rows are in a run folder: <fmt>/<name>.<fmt>, or for an appended mart the glob
+    <fmt>/<name>/*.<fmt> of its files (one per as-of date), which DuckDB, polars and Spark read as one table."""
+    folder = run_dir / fmt / name
+    return folder / f"*.{fmt}" if folder.is_dir() else run_dir / fmt / f"{name}.{fmt}"
+
+
+def previous_run(out: Path) -> Path | None:
+    """The run folder `current` points at (the previous export), if any."""
+    link = out / CURRENT
+    if not link.is_symlink():
+        return None
+    run_dir = link.resolve()
+    return run_dir if (run_dir / "export.json").is_file() else None
+
+
+def _read_summary(run_dir: Path | None) -> dict | None:
+    if run_dir is None:
+        return None
+    try:
+        return json.loads((run_dir / "export.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def reuse_key(connection: duckdb.DuckDBPyConnection, salt: str, formats: tuple[str, ...]) -> str:
+    """What an earlier export's files must share with this one to be reused: the customer_key salt (as a digest, never
+    the salt), the formats and the raw source the warehouse was built from (audit.warehouse_source)."""
+    has_source = connection.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'audit' and table_name = 'warehouse_source'").fetchall()[0][0]
+    source = connection.execute("select max(source) from audit.warehouse_source").fetchall()[0][0] \
+        if has_source else None
+    facts = {"salt": hashlib.sha256(f"customer_key salt check:{salt}".encode()).hexdigest(),
+             "formats": list(formats), "source": source}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def partition_signatures(connection: duckdb.DuckDBPyConnection, relation: str, append_by: str,
+                         written_at: str) -> dict[str, dict]:
+    """Per value of `append_by` (as text, 'null' for null): its row count and the range of `written_at`."""
+    rows = connection.execute(f"""
+        select cast({_quote(append_by)} as varchar), count(*), cast(min({_quote(written_at)}) as varchar),
+            cast(max({_quote(written_at)}) as varchar)
+        from {relation} group by 1 order by 1
+    """).fetchall()
+    return {("null" if value is None else value): {"rows": count, "written": [first, last]}
+            for value, count, first, last in rows}
+
+
+PARTITION_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]*$")
+
+
+def write_appended(connection: duckdb.DuckDBPyConnection, mart: Mart, exported: list[tuple[str, str, str]],
+                   run_dir: Path, formats: tuple[str, ...], previous_dir: Path | None, earlier: dict | None,
+                   bi_table: str | None) -> dict:
+    """A mart that only grows (the segment history) as one file per value of mart.append_by in each format:
+    <format>/<mart>/<value>.<format>, rows sorted like every export. A value whose rows are unchanged since the
+    previous export (`earlier`: its export.json entry, given only when the reuse key and the columns are the same;
+    same row count and range of mart.written_at) is hard-linked from the previous run folder, not written again. In
+    the BI file's table (`bi_table`, kept from the previous BI file when it was made with the same reuse key) only
+    the values whose rows changed are deleted and inserted. Returns the export.json entry's parts."""
+    select_list = ", ".join(expression for _, expression, _ in exported)
+    order_by = ", ".join(_quote(name) for name, _, _ in exported)
+    signatures = partition_signatures(connection, mart.relation, mart.append_by, mart.written_at)
+    for value in signatures:
+        if not PARTITION_NAME.match(value):
+            raise ExportError(f"{mart.name}: cannot export one file per {mart.append_by} value {value!r} "
+                              "(letters, digits, '-', '_' and '.' only)")
+    earlier_partitions = (earlier or {}).get("partitions") or {}
+    bi_signatures = {}
+    if bi_table is not None:
+        bi_signatures = partition_signatures(connection, bi_table, mart.append_by, mart.written_at)
+        for value, signature in bi_signatures.items():
+            if signatures.get(value) != signature:
+                match = "is null" if value == "null" else f"= {_literal(value)}"
+                connection.execute(f"delete from {bi_table}"
+                                   f" where cast({_quote(mart.append_by)} as varchar) {match}")
+    for fmt in formats:
+        (run_dir / fmt / mart.name).mkdir()
+    partitions, written, linked = {}, 0, 0
+    temporary = _quote(f"export_{mart.name}_part")
+    for value, signature in signatures.items():
+        files = {fmt: f"{fmt}/{mart.name}/{value}.{fmt}" for fmt in formats}
+        partitions[value] = {**signature, "files": files}
+        old = earlier_partitions.get(value) or {}
+        old_files = old.get("files") or {}
+        reuse_files = (previous_dir is not None and {key: old.get(key) for key in signature} == signature
+                       and all(fmt in old_files and (previous_dir / old_files[fmt]).is_file() for fmt in formats))
+        if reuse_files:
+            for fmt in formats:
+                os.link(previous_dir / old_files[fmt], run_dir / files[fmt])
+            linked += 1
+        needs_bi = bi_table is not None and bi_signatures.get(value) != signature
+        if reuse_files and not needs_bi:
+            continue
+        match = "is null" if value == "null" else f"= {_literal(value)}"
+        connection.execute(f"""
+            create or replace temporary table {temporary} as
+            select * from (
+                select {select_list} from {mart.relation}
+                where cast({_quote(mart.append_by)} as varchar) {match}
+            ) order by {order_by}
+        """)
+        if not reuse_files:
+            if "parquet" in formats:
+                connection.execute(f"copy (select * from {temporary}) to {_literal(run_dir / files['parquet'])}"
+                                   " (format parquet, compression zstd)")
+            if "csv" in formats:
+                write_csv_with_bom(connection, f"select * from {temporary}", run_dir / files["csv"])
+            written += 1
+        if needs_bi:
+            connection.execute(f"insert into {bi_table} select * from {temporary}")
+        connection.execute(f"drop table {temporary}")
+    return {"append_by": mart.append_by, "written_at": mart.written_at, "partitions": partitions,
+            "files": {fmt: f"{fmt}/{mart.name}/" for fmt in formats},
+            "partitions_written": written, "partitions_linked": linked}
+
+
 def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path, formats: tuple[str, ...],
               log, *, salt: str | None = None, development_salt: bool | None = None, warn=_warn,
-              bi_file: Path | None = None) -> dict:
+              bi_file: Path | None = None, previous: Path | None = None) -> dict:
     """The Parquet and CSV files of every mart into run_dir and, with `bi_file`, the same rows into
-    <bi_file>.building.duckdb (renamed into place by the caller); returns the summary written to export.json."""
+    <bi_file>.building.duckdb (renamed into place by the caller); returns the summary written to export.json.
+    `previous`: the previous run folder, whose unchanged files of appended marts are linked, not written again."""
     if salt is None:
         salt, development_salt = customer_key_salt()
     started = time.perf_counter()
@@ -442,21 +572,74 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
                  "(anyone can recompute it); set it before the files leave this machine")
         for fmt in formats:
             (run_dir / fmt).mkdir()
+        key = reuse_key(connection, salt, formats)
+        summary["reuse_key"] = key
+        earlier = _read_summary(previous)
+        earlier = earlier if earlier is not None and earlier.get("reuse_key") == key else None
+        appended = {(mart.schema, mart.table) for mart, _ in plans if mart.append_by}
         if bi_file is not None:
             building = bi_building_path(bi_file)
             bi_file.parent.mkdir(parents=True, exist_ok=True)
             for leftover in (building, building.with_name(building.name + ".wal")):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
+            # the appended marts' tables are kept from the previous BI file (a copy: readers keep the old one)
+            keep_bi = bool(appended) and earlier is not None and bi_file.is_file() \
+                and (earlier.get("bi_file") or {}).get("path") == str(bi_file)
+            if keep_bi:
+                shutil.copyfile(bi_file, building)
             connection.execute(f"attach {_literal(building)} as bi_file (read_write)")
+            kept_tables = set()
+            if keep_bi:
+                for schema, table, comment in connection.execute(
+                        "select schema_name, table_name, comment from duckdb_tables()"
+                        " where database_name = 'bi_file'").fetchall():
+                    if (schema, table) in appended and comment == key:
+                        kept_tables.add((schema, table))
+                    else:
+                        connection.execute(f"drop table bi_file.{_quote(schema)}.{_quote(table)}")
+                for (view_schema, view) in connection.execute(
+                        "select schema_name, view_name from duckdb_views()"
+                        " where database_name = 'bi_file' and not internal").fetchall():
+                    connection.execute(f"drop view bi_file.{_quote(view_schema)}.{_quote(view)}")
             for schema in sorted({mart.schema for mart, _ in plans}):
-                connection.execute(f"create schema bi_file.{_quote(schema)}")
+                connection.execute(f"create schema if not exists bi_file.{_quote(schema)}")
             summary["bi_file"] = {"path": str(bi_file), "relations": []}
         for mart, exported in plans:
             mart_started = time.perf_counter()
             select_list = ", ".join(expression for _, expression, _ in exported)
             order_by = ", ".join(_quote(name) for name, _, _ in exported)
             select_sql = f"select * from (select {select_list} from {mart.relation}) order by {order_by}"
+            types = connection.execute(f"describe {select_sql}").fetchall()
+            columns = [{"name": column, "type": data_type} for column, data_type, *_ in types]
+            if mart.append_by:
+                previous_entry = ((earlier or {}).get("models") or {}).get(mart.name)
+                if previous_entry is not None and previous_entry.get("columns") != columns:
+                    previous_entry = None
+                bi_table = None
+                if bi_file is not None:
+                    bi_table = f"bi_file.{mart.relation}"
+                    summary["bi_file"]["relations"].append(f"{mart.schema}.{mart.table}")
+                    if (mart.schema, mart.table) in kept_tables and [
+                            (name, kind) for name, kind, *_ in connection.execute(f"describe {bi_table}").fetchall()
+                    ] != [(column["name"], column["type"]) for column in columns]:
+                        connection.execute(f"drop table {bi_table}")
+                        kept_tables.discard((mart.schema, mart.table))
+                    if (mart.schema, mart.table) not in kept_tables:
+                        connection.execute(f"create table {bi_table} as {select_sql} limit 0")
+                        connection.execute(f"comment on table {bi_table} is {_literal(key)}")
+                parts = write_appended(connection, mart, exported, run_dir, formats,
+                                       previous if previous_entry is not None else None, previous_entry, bi_table)
+                rows = sum(partition["rows"] for partition in parts["partitions"].values())
+                summary["models"][mart.name] = {"relation": f"{mart.schema}.{mart.table}", "rows": rows,
+                                                "columns": columns, **parts}
+                replaced = {source: name for name, _, source in exported if name != source}
+                if replaced:
+                    summary["customer_key"]["replaced_columns"][mart.name] = replaced
+                log(f"  {mart.name:<28} {rows:>12,} rows  {time.perf_counter() - mart_started:6.1f} s"
+                    f"  ({parts['partitions_written']} {mart.append_by} file(s) written,"
+                    f" {parts['partitions_linked']} kept)")
+                continue
             files = {}
             # the rows are hashed and sorted once, into the BI file's table (or a temporary one), and every format
             # is copied from it in that order (DuckDB keeps a table's insertion order when it reads it)
@@ -479,11 +662,10 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
             if bi_file is None:
                 connection.execute(f"drop table {written}")
             rows = connection.execute(f"select count(*) from {mart.relation}").fetchall()[0][0]
-            types = connection.execute(f"describe {select_sql}").fetchall()
             summary["models"][mart.name] = {
                 "relation": f"{mart.schema}.{mart.table}",
                 "rows": rows,
-                "columns": [{"name": column, "type": data_type} for column, data_type, *_ in types],
+                "columns": columns,
                 "files": files,
             }
             replaced = {source: name for name, _, source in exported if name != source}

@@ -92,7 +92,7 @@ def test_the_bi_file_holds_the_bi_facing_marts_as_exported_and_nothing_else(samp
         assert {(schema, kind) for schema, _, kind in relations} == {("marts", "BASE TABLE")}
         assert {name for _, name, _ in relations} == EXPECTED_TABLES == set(summary["models"])
         for name, entry in summary["models"].items():
-            parquet = run_dir / "parquet" / f"{name}.parquet"
+            parquet = export_marts.mart_path(run_dir, name, "parquet")
             columns = connection.sql(f"describe marts.{name}").fetchall()
             # the same columns and types as the Parquet export (customer_key in place of customer_id)
             assert [(column, kind) for column, kind, *_ in columns] == [

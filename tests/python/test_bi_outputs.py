@@ -7,8 +7,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -22,6 +25,7 @@ EXPECTED_EXPORTS = {
 }
 RAW_TABLES = ("customers", "orders", "order_items", "support_tickets", "referrals")
 SALT = "test-salt-1"
+OTHER_SALT = "test-salt-2"
 
 
 @pytest.fixture(autouse=True)
@@ -72,15 +76,15 @@ def test_every_bi_facing_mart_is_exported_as_parquet_and_csv_with_its_contract_s
                 "select column_name, data_type from information_schema.columns "
                 f"where table_schema || '.' || table_name = '{relation}' order by ordinal_position"
             )
-            parquet = current / "parquet" / f"{name}.parquet"
-            csv = current / "csv" / f"{name}.csv"
+            parquet = export_marts.mart_path(current, name, "parquet")
+            csv = export_marts.mart_path(current, name, "csv")
             assert entry["rows"] == table_rows
             parquet_schema = connection.execute(f"describe select * from read_parquet('{parquet}')").fetchall()
             assert [(column, data_type) for column, data_type, *_ in parquet_schema] == exported_schema(table_schema), name
             assert connection.execute(f"select count(*) from read_parquet('{parquet}')").fetchall()[0][0] == table_rows
             if name in contracts:
                 assert [column for column, _ in table_schema] == contracts[name], name
-            raw_csv = csv.read_bytes()
+            raw_csv = min(csv.parent.glob(csv.name)).read_bytes()
             assert raw_csv.startswith(export_marts.UTF8_BOM), f"{csv}: no UTF-8 byte-order mark for Excel"
             header = raw_csv[len(export_marts.UTF8_BOM):].split(b"\n", 1)[0].decode("utf-8")
             assert header.split(",") == [column for column, _ in exported_schema(table_schema)]
@@ -112,7 +116,8 @@ def test_exported_files_carry_a_salted_customer_key_not_the_customer_id(sample_b
     with duckdb.connect() as connection:
         for name in EXPECTED_EXPORTS:
             columns = [row[0] for row in connection.execute(
-                f"describe select * from read_parquet('{run_dir / 'parquet' / f'{name}.parquet'}')").fetchall()]
+                f"describe select * from read_parquet('{export_marts.mart_path(run_dir, name, 'parquet')}')"
+            ).fetchall()]
             assert not [column for column in columns if column.endswith("customer_id")], name
         segments = run_dir / "parquet" / "customer_segments.parquet"
         keys = [row[0] for row in connection.execute(f"select customer_key from read_parquet('{segments}')").fetchall()]
@@ -172,8 +177,10 @@ def test_the_same_warehouse_exports_the_same_parquet_and_csv_bytes(sample_build,
     _, first_run = first_export
     second_run = export_marts.export(sample_build.warehouse, manifest_of(sample_build), tmp_path / "again", log=quiet)
     for fmt in ("parquet", "csv"):
-        first_files = sorted(path.name for path in (first_run / fmt).iterdir())
-        assert first_files == sorted(path.name for path in (second_run / fmt).iterdir())
+        first_files = sorted(str(path.relative_to(first_run / fmt)) for path in (first_run / fmt).rglob("*.*"))
+        assert first_files == sorted(str(path.relative_to(second_run / fmt))
+                                     for path in (second_run / fmt).rglob("*.*"))
+        assert "customer_segment_history" in {Path(name).parent.name for name in first_files}
         for name in first_files:
             assert (first_run / fmt / name).read_bytes() == (second_run / fmt / name).read_bytes(), f"{fmt}/{name}"
 
@@ -306,3 +313,72 @@ def test_csv_export_starts_with_one_byte_order_mark(tmp_path, first_column: str)
         assert header in (f"{first_column},n", f'"{first_column}",n'), header
     assert list(csv.reader(io.StringIO(data.decode("utf-8-sig")))) == [[first_column, "n"], ["Đà Nẵng", "2"],
                                                                         ["x", "3"]]
+
+
+def test_the_history_is_appended_one_file_per_as_of_date_not_rewritten(sample_build, tmp_path, monkeypatch):
+    """A night adds one as-of date: only that date's files are written (the older ones are hard links to the previous
+    export's) and only its rows are inserted into the kept BI file's table. A date whose rows changed (a customer
+    forgotten) is written again; another salt rewrites every date. The files and the BI table always hold exactly the
+    warehouse's rows."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(sample_build.warehouse, warehouse)
+    manifest, out, bi_file = manifest_of(sample_build), tmp_path / "exports", tmp_path / "bi.duckdb"
+    history = "marts.customer_segment_history"
+
+    def export() -> tuple[Path, dict]:
+        run_dir = export_marts.export(warehouse, manifest, out, keep=5, log=quiet, bi_file=bi_file)
+        return run_dir, json.loads((run_dir / "export.json").read_text(encoding="utf-8"))["models"][
+            "customer_segment_history"]
+
+    def file_of(run_dir: Path, value: str, fmt: str = "parquet") -> Path:
+        return run_dir / fmt / "customer_segment_history" / f"{value}.{fmt}"
+
+    def assert_same_rows(run_dir: Path, salt: str) -> None:
+        keyed = f"select * replace (sha256('{salt}' || ':' || customer_id) as customer_id) from built.{history}"
+        with duckdb.connect() as connection:
+            connection.execute(f"attach '{warehouse}' as built (read_only)")
+            connection.execute(f"attach '{bi_file}' as bi (read_only)")
+            parquet = export_marts.mart_path(run_dir, "customer_segment_history", "parquet")
+            csv_files = export_marts.mart_path(run_dir, "customer_segment_history", "csv")
+            csv_types = "{'segmented_at': 'TIMESTAMP'}"
+            for exported in (f"read_parquet('{parquet}')", f"read_csv('{csv_files}', header = true, types = {csv_types})",
+                             f"bi.{history}"):
+                assert connection.execute(f"select count(*) from (({keyed} except all select * from {exported})"
+                                          f" union all (select * from {exported} except all {keyed}))"
+                                          ).fetchall()[0][0] == 0, exported
+
+    first_run, first = export()
+    dates = sorted(first["partitions"])
+    assert dates and first["partitions_written"] == len(dates) and first["partitions_linked"] == 0
+    assert_same_rows(first_run, SALT)
+
+    (newest,) = [value for value in dates[-1:]]
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(f"""
+            insert into {history}
+            select * replace (as_of_date + 1 as as_of_date, timestamp '2030-01-01 00:00:00' as segmented_at)
+            from {history} where as_of_date = date '{newest}'
+        """)
+    second_run, second = export()
+    night = str(date.fromisoformat(newest) + timedelta(days=1))
+    assert sorted(second["partitions"]) == [*dates, night]
+    assert (second["partitions_written"], second["partitions_linked"]) == (1, len(dates))
+    for value in dates:
+        for fmt in ("parquet", "csv"):
+            assert file_of(second_run, value, fmt).stat().st_ino == file_of(first_run, value, fmt).stat().st_ino
+    assert_same_rows(second_run, SALT)
+
+    with duckdb.connect(str(warehouse)) as connection:
+        forgotten = connection.execute(f"select min(customer_id) from {history} where as_of_date = date '{newest}'"
+                                       ).fetchall()[0][0]
+        connection.execute(f"delete from {history} where customer_id = '{forgotten}' and as_of_date = date '{newest}'")
+    third_run, third = export()
+    assert (third["partitions_written"], third["partitions_linked"]) == (1, len(dates))
+    assert file_of(third_run, newest).stat().st_ino != file_of(second_run, newest).stat().st_ino
+    assert file_of(third_run, night).stat().st_ino == file_of(second_run, night).stat().st_ino
+    assert_same_rows(third_run, SALT)
+
+    monkeypatch.setenv("CUSTOMER_KEY_SALT", OTHER_SALT)
+    fourth_run, fourth = export()
+    assert (fourth["partitions_written"], fourth["partitions_linked"]) == (len(dates) + 1, 0)
+    assert_same_rows(fourth_run, OTHER_SALT)

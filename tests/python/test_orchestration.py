@@ -156,7 +156,7 @@ def test_history_backfill_records_past_dates_and_leaves_the_mart(orchestration, 
     assert [row[0] for row in dates] == [date(2025, 12, 30), date(2025, 12, 31), date(2026, 6, 30)]
     assert all(rows == customers > 0 for _, rows, customers in dates)
     assert _query(warehouse, "select * from marts.customer_segments order by customer_id") == mart_before
-    exported = warehouse.parent / "exports" / "current" / "parquet" / "customer_segment_history.parquet"
+    exported = warehouse.parent / "exports" / "current" / "parquet" / "customer_segment_history" / "*.parquet"
     assert _query(warehouse, f"select count(distinct as_of_date) from read_parquet('{exported}')") == [(3,)]
     with duckdb.connect(str(publish.bi_file(warehouse)), read_only=True) as connection:
         assert connection.sql("select count(distinct as_of_date) from marts.customer_segment_history").fetchall() == [

@@ -119,9 +119,10 @@ def test_activation_holds_contact_details_of_consenting_customers_only_and_is_ne
     )[0]
     assert without_consent == 0
     run_dir = export(sample_build, sample_build.warehouse.parent, tmp_path / "exports", monkeypatch)
-    exported = {path.stem for path in (run_dir / "parquet").glob("*.parquet")}
-    assert "customer_activation" not in exported and "customer_segments" in exported
-    for path in (run_dir / "parquet").glob("*.parquet"):
+    exported = {path.stem for path in (run_dir / "parquet").glob("*.parquet")} | {
+        path.name for path in (run_dir / "parquet").iterdir() if path.is_dir()}
+    assert "customer_activation" not in exported and {"customer_segments", "customer_segment_history"} <= exported
+    for path in (run_dir / "parquet").rglob("*.parquet"):
         columns = {name for (name,) in duckdb.sql(f"select name from parquet_schema('{path}')").fetchall()}
         assert not (IDENTIFIER_NAMES | {"customer_id"}) & columns, path.name
 

@@ -18,7 +18,9 @@
 -- models, not the mart, so that a backfill does not change what customer_segments shows. Customers on the
 -- erasure list are deleted from every date on the next build (pre-hook; README "Personal data"), in the histories
 -- of other sources moved aside to history_archive too. The history never mixes sources: after a build from another
--- raw source this table holds that source's dates only (macros/source_state.sql).
+-- raw source this table holds that source's dates only (macros/source_state.sql). `segmented_at` is the build that
+-- wrote the date's rows: the export appends a date's file only when that date is new or was written again since the
+-- last export (scripts/export_marts.py; rows from before the column existed have none).
 with
 
 as_of as (
@@ -65,7 +67,8 @@ history as (
         lifecycle.is_vip,
         lifecycle.is_loyal,
         lifecycle.is_price_hunter,
-        lifecycle.is_at_risk
+        lifecycle.is_at_risk,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as segmented_at
     from order_history
     cross join as_of
     inner join lifecycle
