@@ -7,7 +7,7 @@ Usage::
         [--threads N] [--memory-limit 80%] [--seed 42] [--results docs/benchmarks.json]
         [--doc docs/benchmarks.md | --no-doc] [--chart docs/bench-scale.svg] [--keep]
     python -m scripts.bench --render-only   # rewrite the doc sections and the chart from the JSON results
-    python -m scripts.bench --large 10000000 --memory-limit 10GB [--chunk-customers 1000000] [--work-dir ...]
+    python -m scripts.bench --large 10000000 --memory-limit 10GB [--typed] [--chunk-customers 1000000] [--work-dir ...]
         [--results docs/benchmarks-large.json] [--doc docs/benchmarks.md] [--keep]
 
 For each number of customers, in one run: first the **typed input** (the targets of issue 18 are set on it; left
@@ -964,10 +964,14 @@ def machine() -> dict[str, Any]:
 
 
 def merge_results(existing: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per number of customers, the newest winning, sorted by customers."""
-    merged = {entry["customers"]: dict(entry) for entry in existing}
-    merged.update({entry["customers"]: dict(entry) for entry in new})
-    return [merged[customers] for customers in sorted(merged)]
+    """One entry per number of customers (and, for --large, per input: text or typed), the newest winning, sorted by
+    customers."""
+    def key(entry: Mapping[str, Any]) -> tuple[int, str]:
+        return entry["customers"], (entry.get("settings") or {}).get("input", "text")
+
+    merged = {key(entry): dict(entry) for entry in existing}
+    merged.update({key(entry): dict(entry) for entry in new})
+    return [merged[found] for found in sorted(merged)]
 
 
 def load_results(path: Path) -> list[dict[str, Any]]:
@@ -1518,20 +1522,21 @@ def _failure_hint(error: BaseException) -> str:
 
 def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int | None, memory_limit: str,
                       chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS, keep: bool = False,
-                      generate_only: bool = False, reuse_raw: bool = False,
+                      generate_only: bool = False, reuse_raw: bool = False, typed: bool = False,
                       log: Callable[[str], None] = print) -> dict[str, Any]:
     """Generate, parse, models and tests at one number of customers, the DuckDB temp directory watched during models
     and tests; the results entry. On a failure the partial entry goes to <root>/partial-result.json and the folder
     is kept. generate_only stops after the raw data (kept, with a marker); reuse_raw starts from them instead of
     generating (the generation figures are the marker's), so that a long run can start at once in a later session."""
-    scale = Scale(customers, work_dir / f"large-{customers}", threads, memory_limit)
+    scale = Scale(customers, work_dir / f"large-{customers}{'-typed' if typed else ''}", threads, memory_limit)
     generated = scale.raw / GENERATED_MARKER
     reused = None
     if reuse_raw:
         if not generated.is_file():
             raise SystemExit(f"--reuse-raw: {generated} does not exist; generate first with --generate-only")
         reused = json.loads(generated.read_text(encoding="utf-8"))
-        if (reused["customers"], reused["seed"], reused["chunk_customers"]) != (customers, seed, chunk_customers):
+        if (reused["customers"], reused["seed"], reused["chunk_customers"], reused.get("typed", False)) != (
+                customers, seed, chunk_customers, typed):
             raise SystemExit(f"--reuse-raw: {scale.raw} holds {reused['customers']:,} customers, seed {reused['seed']}, "
                              f"chunks of {reused['chunk_customers']:,}; asked for {customers:,}, seed {seed}, "
                              f"chunks of {chunk_customers:,}")
@@ -1549,7 +1554,8 @@ def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int
         "settings": {"duckdb_threads": threads or os.cpu_count(), "duckdb_memory_limit": memory_limit,
                      "duckdb_memory_limit_resolved": resolved_memory_limit(memory_limit),
                      "dbt_threads": int(os.environ.get("DBT_THREADS", "4")), "seed": seed, "format": "parquet",
-                     "chunk_customers": chunk_customers, "temp_directory": str(scale.temp_directory),
+                     "input": "typed" if typed else "text", "chunk_customers": chunk_customers,
+                     "temp_directory": str(scale.temp_directory),
                      "preserve_insertion_order": os.environ.get("DUCKDB_PRESERVE_INSERTION_ORDER", "true"),
                      "spill_sample_interval_s": SPILL_SAMPLE_INTERVAL_S},
         "disk_free_start_bytes": _free_bytes(scale.root),
@@ -1564,7 +1570,7 @@ def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int
             log(f"[{customers:,}] generating the raw data (chunks of {chunk_customers:,} customers) ...")
             measured = run_measured([sys.executable, "-m", "scripts.generate_data", "--customers", str(customers),
                                      "--out", str(scale.raw), "--format", "parquet", "--seed", str(seed),
-                                     "--chunk-customers", str(chunk_customers)],
+                                     "--chunk-customers", str(chunk_customers), *(["--typed"] if typed else [])],
                                     log=scale.root / "generate.log")
             if measured.returncode != 0:
                 raise RuntimeError(f"generate_data failed (exit {measured.returncode}):\n"
@@ -1573,7 +1579,8 @@ def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int
             move_into_folders(scale.raw)  # single files (up to one chunk) -> folders; chunked runs are folders already
             # the marker --reuse-raw looks for (a hidden file: the raw-folder listing of the project skips it)
             generated.write_text(json.dumps({
-                "customers": customers, "seed": seed, "chunk_customers": chunk_customers, "date": entry["date"],
+                "customers": customers, "seed": seed, "chunk_customers": chunk_customers, "typed": typed,
+                "date": entry["date"],
                 "generate": phases["generate"]}, indent=1) + "\n", encoding="utf-8")
             if generate_only:
                 log(f"[{customers:,}] raw data in {scale.raw}; --generate-only: stopping here "
@@ -1657,7 +1664,8 @@ def render_large_section(runs: Sequence[Mapping[str, Any]]) -> str:
         spilled = full.get("spill_max_bytes", 0)
         chunks = -(-run["customers"] // settings["chunk_customers"])
         lines += [
-            f"### {run['customers']:,} customers, {rows.get('orders', 0):,} order rows",
+            (f"### {run['customers']:,} customers, {rows.get('orders', 0):,} order rows, "
+             f"{settings.get('input', 'text')} input"),
             "",
             (f"- Run: {run['date']} on {box['cores']} cores, {box['cpu_model']}, {memory}; load average "
              f"{box['load_average'][0]:.2f} at the start, {run.get('load_average_end', float('nan')):.2f} at the "
@@ -1665,7 +1673,8 @@ def render_large_section(runs: Sequence[Mapping[str, Any]]) -> str:
              f"{box['dbt_duckdb']}"),
             (f"- Settings: DuckDB **memory limit {limit}**, DuckDB threads {settings['duckdb_threads']}, dbt threads "
              f"{settings['dbt_threads']}, preserve_insertion_order {settings.get('preserve_insertion_order', 'true')}; "
-             f"raw data from `scripts.generate_data` (seed {settings['seed']}, Parquet, "
+             f"raw data from `scripts.generate_data{' --typed' if settings.get('input') == 'typed' else ''}` "
+             f"(seed {settings['seed']}, Parquet, "
              f"{chunks:,} chunk{'s' if chunks > 1 else ''} of up to {settings['chunk_customers']:,} customers)"),
             (f"- Raw data: {_bytes(run.get('raw_bytes'))} on disk in {run.get('raw_files', 0):,} files; rows: "
              + ", ".join(f"{table} {count:,}" for table, count in rows.items())),
@@ -1829,6 +1838,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the raw data and warehouses in the work folder")
     parser.add_argument("--nights", type=int, default=DEFAULT_NIGHTS,
                         help=f"typed input: nightly deltas, each followed by `make build` (default {DEFAULT_NIGHTS})")
+    parser.add_argument("--typed", action="store_true",
+                        help="--large: typed Parquet (generate_data --typed), as a loader writes it; default: text")
     parser.add_argument("--no-typed", action="store_true",
                         help="only the text input (the typed input's make build, peers and nights are left out)")
     parser.add_argument("--render-only", action="store_true",
@@ -1887,7 +1898,7 @@ def main_large(args: argparse.Namespace) -> int:
         entry = bench_large_scale(customers, args.work_dir, seed=args.seed, threads=args.threads,
                                   memory_limit=args.memory_limit, chunk_customers=args.chunk_customers,
                                   keep=args.keep or args.generate_only, generate_only=args.generate_only,
-                                  reuse_raw=args.reuse_raw)
+                                  reuse_raw=args.reuse_raw, typed=args.typed)
         if args.generate_only:
             continue
         print_large_summary(entry)

@@ -614,3 +614,15 @@ def test_typed_nights_keep_the_folder_types(tmp_path: Path) -> None:
     assert all(row["status"] in ("returned", "cancelled") for row in again)
     with pytest.raises(ValueError, match="exists already"):
         bench.write_nightly_delta(raw, today=date(2026, 11, 23), night=2)
+
+
+def test_large_runs_on_text_and_typed_input_are_kept_side_by_side() -> None:
+    text, typed = _large_entry(10_000_000), _large_entry(10_000_000, "2026-12-04 07:00 UTC")
+    typed["settings"] = {**typed["settings"], "input": "typed"}
+    runs = bench.merge_results([text], [typed])
+    assert [run["settings"].get("input", "text") for run in runs] == ["text", "typed"]
+    newer_typed = {**typed, "date": "2026-12-05 07:00 UTC"}
+    assert [run["date"] for run in bench.merge_results(runs, [newer_typed])] == [text["date"], newer_typed["date"]]
+    section = bench.render_large_section(runs)
+    assert "order rows, text input" in section and "order rows, typed input" in section
+    assert "`scripts.generate_data --typed`" in section
