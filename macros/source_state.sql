@@ -33,7 +33,7 @@
     {% endif %}
     {% set source = raw_source() %}
     {% set files = list_raw_files(source.read_path) if source.kind == 'folder' else none %}
-    {% set reading = state_fingerprint(['raw_shop__', 'base_shop__', 'stg_shop__'], raw_column_map(source, files).map) %}
+    {% set reading = state_fingerprint(['raw_shop__', 'base_shop__', 'stg_shop__', 'int_orders__'], raw_column_map(source, files).map) %}
     {% set rules = state_fingerprint(['int_', 'customer_segment', 'segment_'], none) %}
     {% set state_schema = api.Relation.create(database=state_database(), schema='audit') %}
     {% do adapter.create_schema(state_schema) %}

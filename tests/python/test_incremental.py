@@ -206,6 +206,12 @@ def _stale_province_key(warehouse: Path) -> str:
         """).fetchone()[0]
         connection.execute("update staging.stg_shop__orders set ship_province_key = 'stale' where ship_province_name = ?",
                            [spelling])
+        # likewise a Tết window changed since (the seed or the season vars): the oldest day's flag, far outside the
+        # lookback window, flipped by hand; the next run must value that day's orders again
+        connection.execute("""
+            update intermediate.int_orders__valued set is_tet_season = not is_tet_season
+            where ordered_date = (select min(ordered_date) from intermediate.int_orders__valued)
+        """)
     return spelling
 
 
@@ -252,7 +258,7 @@ def test_incremental_staging_equals_full_refresh(nightly: dict) -> None:
     rows not re-checked are those of the day they were checked); the stale province key was re-matched."""
     incremental: DbtRun = nightly["incremental"]
     full: DbtRun = nightly["full"]
-    for table in ("staging.stg_shop__orders", "staging.stg_shop__order_items"):
+    for table in ("staging.stg_shop__orders", "staging.stg_shop__order_items", "intermediate.int_orders__valued"):
         columns = _mart_columns(full, table, ("source_row_number", "loaded_at", "staged_at"))
         sql = f"select {columns} from {table}"
         incremental_rows, full_rows = _rows(incremental, sql), _rows(full, sql)
@@ -324,6 +330,28 @@ def test_late_changes_reach_the_mart(nightly: dict) -> None:
         select completed_order_count, net_revenue from marts.customer_segments where customer_id = '{LATE_CUSTOMER}'
     """)
     assert late == [(1, 2450000)], late
+
+
+def test_valued_orders_follow_the_as_of_date_back_and_forth(nightly: dict) -> None:
+    """A backfill builds an earlier as-of date into the same warehouse: the incremental int_orders__valued drops the
+    orders after it, and the next build at the newest date values them again; both times it holds exactly the full
+    refresh's rows up to its date."""
+    root: Path = nightly["root"]
+    full: DbtRun = nightly["full"]
+    landing = root / "raw_nightly"  # still day 1's export
+    columns = _mart_columns(full, "intermediate.int_orders__valued", ("staged_at",))
+    earlier = (nightly["watermark"] - timedelta(days=45)).date()
+    select = "run --select int_as_of_date int_orders__valued"
+    run = run_dbt(root / "incremental", landing, select, as_of_date=str(earlier))
+    assert run.returncode == 0, run.output[-3000:]
+    expected = _rows(full, f"select {columns} from intermediate.int_orders__valued"
+                           f" where ordered_date <= date '{earlier}'")
+    assert 0 < len(expected) < len(_rows(full, "select order_id from intermediate.int_orders__valued"))
+    assert _rows(run, f"select {columns} from intermediate.int_orders__valued") == expected
+    run = run_dbt(root / "incremental", landing, select)
+    assert run.returncode == 0, run.output[-3000:]
+    assert _rows(run, f"select {columns} from intermediate.int_orders__valued") == _rows(
+        full, f"select {columns} from intermediate.int_orders__valued")
 
 
 def test_change_before_the_lookback_window_needs_a_full_refresh(nightly: dict) -> None:

@@ -16,7 +16,6 @@ orders as (
     select
         customer_id,
         ordered_date,
-        days_before_as_of,
         net_amount,
         is_completed,
         is_discounted,
@@ -51,7 +50,9 @@ order_totals as (
         min(ordered_date) as first_any_order_date,
         sum(net_amount) as net_revenue,
         sum(net_amount) filter (
-            where days_before_as_of <= {{ var('net_revenue_window_days') }}
+            where ordered_date >= {{ dbt.dateadd(
+                'day', -var('net_revenue_window_days'), '(select as_of.as_of_date from as_of)'
+            ) }}
         ) as net_revenue_last_365d
     from orders
     group by customer_id

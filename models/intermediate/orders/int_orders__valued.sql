@@ -2,6 +2,22 @@
 -- Net amount = gross - discount - refund for completed and returned orders (0 otherwise); a refund is capped
 -- at the order's value after discount, and a returned order with no refunded amount is refunded in full.
 -- A completed order counts as completed unless it was refunded in full.
+--
+-- Incremental (delete+insert on order_id): a row depends on its order, the Tết windows and the as-of date's cut-off
+-- only (how long ago an order was placed is computed by its readers), so a run deletes the orders that left
+-- stg_shop__orders and those after the as-of date (an earlier as-of date: a backfill), then values the orders
+-- stg_shop__orders wrote since this model last ran (`staged_at`), the orders not here yet (new, or inside a later
+-- as-of date) and the orders of days whose Tết-season flag changed (the seed or the season vars). The result equals
+-- a full rebuild (tests/python/test_incremental.py).
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    on_schema_change='fail',
+    pre_hook=[
+        "{% if is_incremental() %}delete from {{ this }} where ordered_date > (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of) or order_id not in (select staged.order_id from {{ ref('stg_shop__orders') }} as staged){% endif %}",
+    ],
+) }}
 with
 
 orders as (
@@ -22,19 +38,53 @@ tet_dates as (
 
 ),
 
+-- noqa: disable=LT02
+{% if is_incremental() %}
+valued_watermark as (
+
+    select coalesce(max(valued.staged_at), cast('1900-01-01' as timestamp)) as staged_at
+    from {{ this }} as valued
+
+),
+
+{# days whose stored Tết-season flag differs from the one the seed and the vars give now -#}
+revalued_dates as (
+
+    select valued_dates.ordered_date
+    from (
+        select distinct
+            valued.ordered_date,
+            valued.is_tet_season
+        from {{ this }} as valued
+    ) as valued_dates
+    left join tet_dates
+        on valued_dates.ordered_date
+            between {{ dbt.dateadd('day', -var('tet_season_days_before'), 'tet_dates.tet_date') }}
+            and {{ dbt.dateadd('day', var('tet_season_days_after'), 'tet_dates.tet_date') }}
+    group by valued_dates.ordered_date, valued_dates.is_tet_season
+    having valued_dates.is_tet_season != (count(tet_dates.tet_date) > 0)
+
+),
+
+{% endif %}
+-- noqa: enable=LT02
 in_scope as (
 
     select
         orders.*,
-        as_of.as_of_date,
-        {{ dbt.datediff(
-            'orders.ordered_date', 'as_of.as_of_date', 'day'
-        ) }} as days_before_as_of,
         orders.gross_amount - orders.discount_amount as amount_after_discount,
         orders.order_status in ('completed', 'returned') as is_revenue_order
     from orders
     cross join as_of
-    where orders.ordered_date <= as_of.as_of_date
+    where
+        orders.ordered_date <= as_of.as_of_date
+        {%- if is_incremental() %}
+            and (
+                orders.staged_at > (select valued_watermark.staged_at from valued_watermark)
+                or orders.order_id not in (select valued.order_id from {{ this }} as valued)
+                or orders.ordered_date in (select revalued_dates.ordered_date from revalued_dates)
+            )
+        {%- endif %}
 
 ),
 
@@ -92,7 +142,6 @@ valued as (
             when refunds.is_revenue_order then refunds.amount_after_discount - refunds.effective_refund_amount
             else cast(0 as decimal(18, 2))
         end as net_amount,
-        refunds.days_before_as_of,
         refunds.is_revenue_order,
         refunds.is_fully_refunded,
         refunds.order_status = 'completed' and not refunds.is_fully_refunded as is_completed,
@@ -102,7 +151,8 @@ valued as (
         tet_season_dates.ordered_date is not null as is_tet_season,
         refunds.channel not in ('store', 'phone', 'other', 'unknown') as is_online,
         refunds.ordered_date,
-        refunds.ordered_at
+        refunds.ordered_at,
+        refunds.staged_at
     from refund_flagged as refunds
     left join tet_season_dates
         on refunds.ordered_date = tet_season_dates.ordered_date
