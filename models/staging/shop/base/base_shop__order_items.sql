@@ -30,7 +30,7 @@
 {%- set typed_columns = raw_typed_columns('order_items') %}
 with
 
-source as (
+source as {{ cte_inlined() }} (
 
     select * from {{ ref('raw_shop__order_items') }}
     where not {{ is_erased_order('order_id') }}
@@ -80,7 +80,7 @@ batch as (
 
 ),
 
-typed as (
+typed as {{ cte_inlined() }} (
 
     select
         *,

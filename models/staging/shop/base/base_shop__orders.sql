@@ -47,7 +47,7 @@
 {%- set typed_columns = raw_typed_columns('orders') %}
 with
 
-source as (
+source as {{ cte_inlined() }} (
 
     select * from {{ ref('raw_shop__orders') }}
     where not {{ is_erased_customer('customer_id') }}
@@ -171,7 +171,7 @@ province_codes as (
 
 ),
 
-typed as (
+typed as {{ cte_inlined() }} (
 
     select
         batch.*,
