@@ -78,6 +78,7 @@ in_scope as (
     cross join as_of
     where
         orders.ordered_date <= as_of.as_of_date
+        -- noqa: disable=LT02
         {%- if is_incremental() %}
             and (
                 orders.staged_at > (select valued_watermark.staged_at from valued_watermark)
@@ -85,6 +86,7 @@ in_scope as (
                 or orders.ordered_date in (select revalued_dates.ordered_date from revalued_dates)
             )
         {%- endif %}
+-- noqa: enable=LT02
 
 ),
 

@@ -66,12 +66,14 @@ kept as (
     where
         base.rejection_reason is null
         and base.order_id in (select orders.order_id from orders)
+        -- noqa: disable=LT02
         {%- if is_incremental() %}
             and (
                 base.loaded_at > (select staged_watermark.loaded_at from staged_watermark)
                 or base.order_id in (select restaged_orders.order_id from restaged_orders)
             )
         {%- endif %}
+-- noqa: enable=LT02
 
 )
 

@@ -108,6 +108,7 @@ kept as (
     where
         base.rejection_reason is null
         and base.customer_id in (select customers.customer_id from customers)
+        -- noqa: disable=LT02
         {%- if is_incremental() %}
             and (
                 base.loaded_at > (select staged_watermark.loaded_at from staged_watermark)
@@ -115,6 +116,7 @@ kept as (
                 or base.ship_province_name in (select rematched_spellings.spelling from rematched_spellings)
             )
         {%- endif %}
+-- noqa: enable=LT02
 
 )
 
