@@ -17,7 +17,7 @@ customers as (
 
 rejected_by_row_checks as (
 
-    select {{ star_except(ref('base_shop__orders'), ['order_key', 'version_at', 'loaded_at']) }}
+    select {{ star_except(ref('base_shop__orders'), ['order_key', 'version_at', 'loaded_at', 'checked_at']) }}
     from base
     where rejection_reason is not null
 
@@ -28,7 +28,7 @@ unknown_customer as (
     select
         {{ star_except(
             ref('base_shop__orders'),
-            ['order_key', 'version_at', 'rejection_reason', 'rejected_column', 'rejected_value', 'loaded_at']
+            ['order_key', 'version_at', 'rejection_reason', 'rejected_column', 'rejected_value', 'loaded_at', 'checked_at']
         ) }},
         'unknown_customer' as rejection_reason,
         'customer_id' as rejected_column,

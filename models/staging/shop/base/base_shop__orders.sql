@@ -8,7 +8,10 @@
 -- version (updated_at, else ordered_at) within `order_lookback_days` days of the newest version already loaded,
 -- plus rows without a readable version or id and orders rejected as date_in_future (they become valid with
 -- time). An order changed without a newer updated_at, changed further back than the window, or deleted from
--- the raw files needs `dbt build --full-refresh` (docs/incremental.md).
+-- the raw files needs `dbt build --full-refresh` (docs/incremental.md). `checked_at` says when a row was last
+-- re-checked; `loaded_at` when its order's rows last changed: a re-checked order whose rows are the ones already
+-- stored (every column but the file position compared) keeps its `loaded_at`, so that the models that follow it
+-- (staging, valued orders, order lines) take in the orders that changed, not the whole window.
 {{ config(
     materialized=incremental_or_table(),
     incremental_strategy='delete+insert',
@@ -44,6 +47,13 @@
     'gross_amount_text', 'discount_amount_text', 'refunded_amount_text', 'promo_code', 'payment_method_text',
     'device_type_text', 'updated_at_text'] %}
 
+{#- what a row says (every column but its file position and the bookkeeping ones): a re-checked order whose rows say
+    what the stored ones say keeps its loaded_at -#}
+{%- set content_columns = [
+    'source_file', 'order_key', 'order_id', 'customer_id', 'order_status', 'channel_text', 'channel',
+    'ship_province_name', 'ship_province_key', 'promo_code', 'payment_method', 'device_type_text', 'device_type',
+    'gross_amount', 'discount_amount', 'refunded_amount', 'ordered_date', 'ordered_at', 'updated_at', 'version_at',
+    'rejection_reason', 'rejected_column', 'rejected_value'] %}
 {%- set typed_columns = raw_typed_columns('orders') %}
 with
 
@@ -266,7 +276,7 @@ version_checked as (
 
 ),
 
-final as (
+checked as (
 
     select
         version_checked.source_file,
@@ -299,7 +309,7 @@ final as (
             when version_checked.row_rejection_reason is not null then version_checked.rejected_value
             when version_checked.version_rejection_reason is not null then version_checked.order_id
         end as rejected_value,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as checked_at
     from version_checked
     left join channel_codes
         on version_checked.channel_text is not distinct from channel_codes.channel_text
@@ -307,6 +317,66 @@ final as (
         on version_checked.device_type_text is not distinct from device_codes.device_type_text
     left join province_codes
         on version_checked.ship_province_text is not distinct from province_codes.ship_province_text
+
+),
+
+-- noqa: disable=LT02
+{% if is_incremental() %}
+{#- an order's rows as one value that does not depend on their order: the sum of their hashes (with the row count) -#}
+checked_contents as (
+
+    select
+        order_key,
+        sum({{ hash64(content_columns) }}) as content_hash,
+        count(*) as row_count
+    from checked
+    group by order_key
+
+),
+
+stored_contents as (
+
+    select
+        stored.order_key,
+        sum({{ hash64(content_columns) }}) as content_hash,
+        count(*) as row_count,
+        max(stored.loaded_at) as loaded_at
+    from {{ this }} as stored
+    where stored.order_key in (select checked_contents.order_key from checked_contents)
+    group by stored.order_key
+
+),
+
+unchanged_orders as (
+
+    select
+        stored_contents.order_key,
+        stored_contents.loaded_at
+    from stored_contents
+    inner join checked_contents
+        on
+            stored_contents.order_key = checked_contents.order_key
+            and stored_contents.content_hash = checked_contents.content_hash
+            and stored_contents.row_count = checked_contents.row_count
+
+),
+
+{% endif %}
+-- noqa: enable=LT02
+final as (
+
+    select
+        checked.*,
+        {%- if is_incremental() %}
+            coalesce(unchanged_orders.loaded_at, checked.checked_at) as loaded_at
+        {%- else %}
+            checked.checked_at as loaded_at
+        {%- endif %}
+    from checked
+    {%- if is_incremental() %}
+        left join unchanged_orders
+            on checked.order_key = unchanged_orders.order_key
+    {%- endif %}
 
 )
 
