@@ -15,7 +15,7 @@ orders as (
 
 ),
 
-completed_orders as (
+completed_orders as {{ cte_inlined() }} (
 
     select * from orders
     where is_completed

@@ -19,7 +19,7 @@
 ) }}
 with
 
-base as (
+base as {{ cte_inlined() }} (
 
     select * from {{ ref('base_shop__orders') }}
 

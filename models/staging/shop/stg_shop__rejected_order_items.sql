@@ -3,13 +3,13 @@
 -- (unknown_order).
 with
 
-base as (
+base as {{ cte_inlined() }} (
 
     select * from {{ ref('base_shop__order_items') }}
 
 ),
 
-orders as (
+orders as {{ cte_inlined() }} (
 
     select * from {{ ref('stg_shop__orders') }}
 

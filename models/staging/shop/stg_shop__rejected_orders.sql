@@ -3,7 +3,7 @@
 -- (unknown_customer).
 with
 
-base as (
+base as {{ cte_inlined() }} (
 
     select * from {{ ref('base_shop__orders') }}
 
