@@ -30,10 +30,35 @@
 {%- set typed_columns = raw_typed_columns('order_items') %}
 with
 
+-- noqa: disable=LT02
+{% if is_incremental() %}
+reloaded_orders as (
+
+    select distinct orders.order_key
+    from {{ ref('base_shop__orders') }} as orders
+    where orders.loaded_at > (
+        select coalesce(max(loaded_items.loaded_at), cast('1900-01-01' as timestamp)) from {{ this }} as loaded_items
+    )
+
+),
+
+{% endif %}
+-- noqa: enable=LT02
+
+{# in an incremental run, only the raw lines to re-check are cleaned and parsed: the filter is on the raw order id,
+    before any other column is touched -#}
 source as {{ cte_inlined() }} (
 
     select * from {{ ref('raw_shop__order_items') }}
-    where not {{ is_erased_order('order_id') }}
+    where
+        not {{ is_erased_order('order_id') }}
+        {%- if is_incremental() %}
+            and (
+                {{ clean_text('order_id') }} is null
+                or {{ clean_text('order_id') }} in (select reloaded_orders.order_key from reloaded_orders)
+                or {{ clean_text('order_id') }} not in (select loaded.order_key from {{ this }} as loaded)
+            )
+        {%- endif %}
 
 ),
 
@@ -53,33 +78,6 @@ cleaned as (
 
 ),
 
--- noqa: disable=LT02
-{% if is_incremental() %}
-reloaded_orders as (
-
-    select distinct orders.order_key
-    from {{ ref('base_shop__orders') }} as orders
-    where orders.loaded_at > (
-        select coalesce(max(loaded_items.loaded_at), cast('1900-01-01' as timestamp)) from {{ this }} as loaded_items
-    )
-
-),
-
-{% endif %}
--- noqa: enable=LT02
-batch as (
-
-    select *
-    from cleaned
-    {%- if is_incremental() %}
-        where
-            order_id is null
-            or order_id in (select reloaded_orders.order_key from reloaded_orders)
-            or order_id not in (select loaded.order_key from {{ this }} as loaded)
-    {%- endif %}
-
-),
-
 typed as {{ cte_inlined() }} (
 
     select
@@ -92,7 +90,7 @@ typed as {{ cte_inlined() }} (
         ) }} as line_number,
         {{ typed_or_parsed(typed_columns, 'quantity', 'amount', parse_amount('quantity_text')) }} as quantity,
         {{ typed_or_parsed(typed_columns, 'unit_price', 'amount', parse_amount('unit_price_text')) }} as unit_price
-    from batch
+    from cleaned
 
 ),
 

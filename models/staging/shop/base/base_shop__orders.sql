@@ -57,36 +57,6 @@
 {%- set typed_columns = raw_typed_columns('orders') %}
 with
 
-source as {{ cte_inlined() }} (
-
-    select * from {{ ref('raw_shop__orders') }}
-    where not {{ is_erased_customer('customer_id') }}
-
-),
-
-cleaned as (
-
-    select
-        _source_file as source_file,
-        _source_row_number as source_row_number,
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('customer_id') }} as customer_id,
-        {{ clean_text('ordered_at') }} as ordered_at_text,
-        {{ clean_text('status') }} as status_text,
-        {{ clean_text('channel') }} as channel_text,
-        {{ clean_text('ship_province') }} as ship_province_text,
-        {{ clean_text('gross_amount') }} as gross_amount_text,
-        {{ clean_text('discount_amount') }} as discount_amount_text,
-        {{ clean_text('refunded_amount') }} as refunded_amount_text,
-        {{ clean_text('promo_code') }} as promo_code,
-        {{ clean_text('payment_method') }} as payment_method_text,
-        {{ clean_text('device_type') }} as device_type_text,
-        {{ clean_text('updated_at') }} as updated_at_text
-    {{ typed_raw_columns(typed_columns) }}
-    from source
-
-),
-
 -- noqa: disable=LT02
 {% if is_incremental() %}
 loaded_watermark as (
@@ -132,13 +102,46 @@ changed_orders as (
 
 {% endif %}
 -- noqa: enable=LT02
+
+{# in an incremental run, only the raw rows of the orders to re-check are cleaned and parsed: the filter is on the
+    raw id, before any other column is touched -#}
+source as {{ cte_inlined() }} (
+
+    select * from {{ ref('raw_shop__orders') }}
+    where
+        not {{ is_erased_customer('customer_id') }}
+        {%- if is_incremental() %}
+            and coalesce({{ clean_text('order_id') }}, '') in (select changed_orders.order_key from changed_orders)
+        {%- endif %}
+
+),
+
+cleaned as (
+
+    select
+        _source_file as source_file,
+        _source_row_number as source_row_number,
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('customer_id') }} as customer_id,
+        {{ clean_text('ordered_at') }} as ordered_at_text,
+        {{ clean_text('status') }} as status_text,
+        {{ clean_text('channel') }} as channel_text,
+        {{ clean_text('ship_province') }} as ship_province_text,
+        {{ clean_text('gross_amount') }} as gross_amount_text,
+        {{ clean_text('discount_amount') }} as discount_amount_text,
+        {{ clean_text('refunded_amount') }} as refunded_amount_text,
+        {{ clean_text('promo_code') }} as promo_code,
+        {{ clean_text('payment_method') }} as payment_method_text,
+        {{ clean_text('device_type') }} as device_type_text,
+        {{ clean_text('updated_at') }} as updated_at_text
+    {{ typed_raw_columns(typed_columns) }}
+    from source
+
+),
+
 batch as (
 
-    select *
-    from cleaned
-    {%- if is_incremental() %}
-        where coalesce(order_id, '') in (select changed_orders.order_key from changed_orders)
-    {%- endif %}
+    select * from cleaned
 
 ),
 
