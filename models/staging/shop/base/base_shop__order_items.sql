@@ -42,6 +42,22 @@ reloaded_orders as (
 
 ),
 
+{# the order keys whose raw lines are re-checked: orders (re)loaded since, orders whose lines were never loaded, and
+    lines without an order id ('') -#}
+lines_to_check as (
+
+    select raw_ids.order_key
+    from (
+        select distinct coalesce({{ clean_text('order_id') }}, '') as order_key
+        from {{ ref('raw_shop__order_items') }}
+    ) as raw_ids
+    where
+        raw_ids.order_key = ''
+        or raw_ids.order_key in (select reloaded_orders.order_key from reloaded_orders)
+        or raw_ids.order_key not in (select distinct loaded.order_key from {{ this }} as loaded)
+
+),
+
 {% endif %}
 -- noqa: enable=LT02
 
@@ -53,11 +69,7 @@ source as {{ cte_inlined() }} (
     where
         not {{ is_erased_order('order_id') }}
         {%- if is_incremental() %}
-            and (
-                {{ clean_text('order_id') }} is null
-                or {{ clean_text('order_id') }} in (select reloaded_orders.order_key from reloaded_orders)
-                or {{ clean_text('order_id') }} not in (select loaded.order_key from {{ this }} as loaded)
-            )
+            and coalesce({{ clean_text('order_id') }}, '') in (select lines_to_check.order_key from lines_to_check)
         {%- endif %}
 
 ),

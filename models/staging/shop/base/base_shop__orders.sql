@@ -139,7 +139,8 @@ cleaned as (
 
 ),
 
-batch as (
+{# the rows to check, computed once for the readers below -#}
+batch as {{ cte_materialized() }} (
 
     select * from cleaned
 
