@@ -334,7 +334,9 @@
     (a buffer of every column of every row), which for the raw rows of a base model means a full-width copy of the
     export: at 100M typed orders and a 16GB memory limit, base_shop__orders spilled over 46 GB that way; inlined,
     the raw rows stream (at 10M orders and a 1.6GB limit: 5.8 GB of spill to none, 31 s to 23 s; with the default
-    memory 18.5 s to 16.2 s; a CSV source is still read once). Other engines inline CTEs anyway. -#}
+    memory 18.5 s to 16.2 s; a CSV source is still read once). The same holds for a model's import CTE of a wide
+    table that two parts of the query filter differently (the staging and rejected-row models: each reader scans
+    only the columns and rows it needs). Other engines inline CTEs anyway. -#}
 {% macro cte_inlined() -%}
     {{ return(adapter.dispatch('cte_inlined', 'customer_segmentation')()) }}
 {%- endmacro %}

@@ -2,8 +2,8 @@
 -- stg_shop__rejected_order_items holds the rest.
 --
 -- Incremental (delete+insert on order_id), like stg_shop__orders: a run first deletes the lines of orders
--- base_shop__order_items re-checked since this model last ran, of orders whose customer is no longer kept and of
--- erased orders, then inserts the kept lines of kept orders that were re-checked since (`loaded_at`) or whose order
+-- base_shop__order_items loaded since this model last ran, of orders whose customer is no longer kept and of
+-- erased orders, then inserts the kept lines of kept orders that were loaded since (`loaded_at`) or whose order
 -- stg_shop__orders wrote since (`staged_at`: a new order, or one whose customer arrived late). The result equals a
 -- full rebuild (tests/python/test_incremental.py).
 -- depends_on: {{ ref('base_shop__orders') }}, {{ ref('stg_shop__customers') }}

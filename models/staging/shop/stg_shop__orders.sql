@@ -3,8 +3,8 @@
 -- stg_shop__customers), so that the incremental base model never depends on the seed.
 --
 -- Incremental (delete+insert on order_id), so that a night writes the orders that changed, not all of them: a run
--- first deletes the orders base_shop__orders re-checked since this model last ran and the orders of customers who
--- are no longer kept (rejected or erased since), then inserts every kept order of a kept customer that was re-checked
+-- first deletes the orders base_shop__orders loaded since this model last ran and the orders of customers who
+-- are no longer kept (rejected or erased since), then inserts every kept order of a kept customer that was loaded
 -- since (`loaded_at`), is not here yet (e.g. its customer arrived late) or whose ship-province spelling now matches
 -- another province (an alias added to the seed). `staged_at` says which run wrote the row (stg_shop__order_items
 -- follows it). The result equals a full rebuild (tests/python/test_incremental.py).
