@@ -68,9 +68,11 @@ source as {{ cte_inlined() }} (
     select * from {{ ref('raw_shop__order_items') }}
     where
         not {{ is_erased_order('order_id') }}
+        -- noqa: disable=LT02
         {%- if is_incremental() %}
             and coalesce({{ clean_text('order_id') }}, '') in (select lines_to_check.order_key from lines_to_check)
         {%- endif %}
+-- noqa: enable=LT02
 
 ),
 

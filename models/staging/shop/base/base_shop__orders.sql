@@ -110,9 +110,11 @@ source as {{ cte_inlined() }} (
     select * from {{ ref('raw_shop__orders') }}
     where
         not {{ is_erased_customer('customer_id') }}
+        -- noqa: disable=LT02
         {%- if is_incremental() %}
             and coalesce({{ clean_text('order_id') }}, '') in (select changed_orders.order_key from changed_orders)
         {%- endif %}
+-- noqa: enable=LT02
 
 ),
 
