@@ -23,7 +23,7 @@ from conftest import FIXTURES, PROJECT_DIR, DbtRun, run_dbt
 
 SAMPLE = PROJECT_DIR / "data" / "sample"
 SCHEMAS = ("staging", "intermediate", "marts", "audit", "restricted")
-NOT_COMPARED = {"loaded_at", "staged_at", "segmented_at", "recorded_at", "source_file"}
+NOT_COMPARED = {"loaded_at", "checked_at", "staged_at", "segmented_at", "recorded_at", "source_file"}
 # the raw texts kept beside the parsed values (for audit.raw_values_nulled) are the source's own: `true` for a BOOLEAN
 # consent where the CSV says `yes`
 RAW_TEXT_SUFFIX = "_text"

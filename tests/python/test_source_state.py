@@ -25,7 +25,7 @@ from conftest import PROJECT_DIR
 SAMPLE = PROJECT_DIR / "data" / "sample"
 CDNOW_VARS = {"as_of_date": "1997-09-30", "earliest_valid_date": "1990-01-01"}
 # columns that hold the time of the build, not data
-BUILD_TIME_COLUMNS = {"loaded_at", "staged_at", "segmented_at", "recorded_at", "moved_at", "fitted_at"}
+BUILD_TIME_COLUMNS = {"loaded_at", "checked_at", "staged_at", "segmented_at", "recorded_at", "moved_at", "fitted_at"}
 SCHEMAS = ("staging", "intermediate", "marts", "audit", "restricted", "reference")
 
 
