@@ -380,3 +380,51 @@
         {{ prefix ~ column ~ '__typed' }}
     {%- endfor -%}
 {%- endmacro %}
+
+{#- How a base model keeps the raw rows it reads several times (the rows to check, the code spellings, the repeated
+    ids), which the models then join back by position (source_file, source_row_number):
+    - Parquet files with at least one row group per DuckDB thread are read where they lie, once per reader, each
+      reader scanning only its columns (inlined: no full-width copy in memory, every thread busy; a row's position
+      is its place in its file, the same on every read);
+    - a CSV file or a database table is always read once and kept (materialized): its positions are numbered by the
+      scan itself, which another read need not repeat in the same order, and re-reading CSV parses every line again;
+    - Parquet with fewer row groups than threads (DuckDB reads a row group on one thread: streamed, the whole model
+      would run on one core; such files are small) and the rows an incremental run re-checks (`filtered`: a small
+      share of the source, and the filter that picks them costs more per read than the copy) are kept as
+      cte_materialized() keeps a CTE (the var materialize_checked_rows). -#}
+{% macro raw_rows_cte(table_name, filtered=false) -%}
+    {%- if not execute or 'nodes' not in graph or model.resource_type == 'unit_test' -%}
+        {{ return(cte_materialized()) }}
+    {%- endif -%}
+    {%- set resolved = resolve_raw_table(table_name) -%}
+    {%- if resolved.found and resolved.fmt == 'parquet' -%}
+        {{ return(cte_materialized() if filtered or not raw_parquet_streams(resolved.paths) else cte_inlined()) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('cte_kept', 'customer_segmentation')()) }}
+{%- endmacro %}
+
+{#- `materialized` whatever the var says (a CTE that must be read once); nothing on engines without the keyword. -#}
+{% macro default__cte_kept() -%}
+{%- endmacro %}
+
+{% macro duckdb__cte_kept() -%}
+    materialized
+{%- endmacro %}
+
+{#- True when Parquet files hold at least one row group per thread of the engine (read from the files' footers). -#}
+{% macro raw_parquet_streams(paths) %}
+    {{ return(adapter.dispatch('raw_parquet_streams', 'customer_segmentation')(paths)) }}
+{% endmacro %}
+
+{% macro default__raw_parquet_streams(paths) %}
+    {{ return(true) }}
+{% endmacro %}
+
+{% macro duckdb__raw_parquet_streams(paths) %}
+    {%- set quoted = [] -%}
+    {%- for path in paths %}{% do quoted.append("'" ~ path.replace("'", "''") ~ "'") %}{% endfor -%}
+    {% set counted = run_query(
+        "select count(*) >= cast(current_setting('threads') as bigint) from (select distinct file_name, row_group_id "
+        ~ "from parquet_metadata([" ~ (quoted | join(', ')) ~ "]))") %}
+    {{ return(counted.columns[0].values()[0]) }}
+{% endmacro %}

@@ -79,8 +79,8 @@ def test_typed_tables_of_a_database_file_build_the_same_warehouse_as_the_csv_fil
     assert run.query("select distinct source_file from staging.base_shop__orders") == [("orders",)]
     # typed columns were read as typed, not parsed back from text; the CSV build parsed every one
     compiled = {name: compiled_sql(tmp_path / "build", name) for name in ("base_shop__orders", "base_shop__customers")}
-    assert "coalesce(try_cast(batch.updated_at__typed as timestamp)" in compiled["base_shop__orders"]
-    assert "coalesce(try_cast(batch.discount_amount__typed as decimal(18, 2))" in compiled["base_shop__orders"]
+    assert "coalesce(try_cast(cleaned.updated_at__typed as timestamp)" in compiled["base_shop__orders"]
+    assert "coalesce(try_cast(cleaned.discount_amount__typed as decimal(18, 2))" in compiled["base_shop__orders"]
     assert "coalesce(try_cast(cleaned.birth_date__typed as date)" in compiled["base_shop__customers"]
     assert "__typed" not in compiled_sql(sample_build.warehouse.parent, "base_shop__orders")
     with duckdb.connect(str(run.warehouse), read_only=True) as connection:
@@ -146,8 +146,8 @@ def test_typed_values_are_taken_as_they_are(tmp_path: Path) -> None:
     assert rows["O_DOUBLE_BAD"][4:6] == ("unparseable_value", "discount_amount")
     assert rows["O_DOUBLE_BAD"][6].startswith("12.345")
     orders_sql = compiled_sql(tmp_path / "build", "base_shop__orders")
-    assert "batch.gross_amount__typed" in orders_sql and "batch.discount_amount__typed" in orders_sql
-    assert "batch.ordered_at__typed" in orders_sql and "batch.status__typed" not in orders_sql
+    assert "cleaned.gross_amount__typed" in orders_sql and "cleaned.discount_amount__typed" in orders_sql
+    assert "cleaned.ordered_at__typed" in orders_sql and "cleaned.status__typed" not in orders_sql
     signups = dict(run.query("select customer_id, signup_at::varchar from staging.stg_shop__customers"))
     with duckdb.connect(str(database), read_only=True) as connection:
         expected = dict(connection.sql("select customer_id, (signup_at::timestamp)::varchar from customers").fetchall())

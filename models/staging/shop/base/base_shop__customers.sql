@@ -17,14 +17,44 @@
 {%- set typed_columns = raw_typed_columns('customers') %}
 with
 
-source as (
+{# raw_rows_cte: how the rows are read, streamed or kept -#}
+source as {{ raw_rows_cte('customers') }} (
 
     select * from {{ ref('raw_shop__customers') }}
     where not {{ is_erased_customer('customer_id') }}
 
 ),
 
-cleaned as (
+{# duplicates: only a customer id with more than one raw row needs the window functions below (a small share). Raw
+    ids are compared trimmed (rows whose cleaned ids are equal have equal trimmed ids) and grouped by their 64-bit
+    hash; the set may hold ids that do not repeat after the row checks (or, rarely, one whose hash collides with a
+    repeated one): the windows are exact for them too. -#}
+repeated_customer_hashes as (
+
+    select {{ hash64(['trim(customer_id)']) }} as customer_hash
+    from source
+    group by {{ hash64(['trim(customer_id)']) }}
+    having count(*) > 1
+
+),
+
+repeated_source as (
+
+    select *
+    from source
+    where
+        {{ hash64(['trim(customer_id)']) }}
+        in (select repeated_customer_hashes.customer_hash from repeated_customer_hashes)
+
+),
+
+-- noqa: disable=LT02
+{#- the same cleaning, parsing and row checks, once over every row (`row_checked`) and once over the few rows of
+    repeated ids (`repeated_row_checked`): every row streams through once, and no full-width copy is kept for two
+    readers -#}
+{%- for prefix in ['', 'repeated_'] %}
+
+{{ prefix }}cleaned as {{ cte_inlined() }} (
 
     select
         _source_file as source_file,
@@ -43,75 +73,69 @@ cleaned as (
         {{ clean_text('acquisition_channel') }} as acquisition_channel_text,
         {{ clean_text('marketing_consent') }} as marketing_consent_text
     {{ typed_raw_columns(typed_columns) }}
-    from source
+    from {{ prefix }}source
 
 ),
 
-typed as (
+{{ prefix }}typed as {{ cte_inlined() }} (
 
     select
-        cleaned.*,
+        {{ prefix }}cleaned.*,
         {{ typed_or_parsed(
             typed_columns,
             'signup_at',
             'timestamp',
-            parse_timestamp('cleaned.signup_at_text'),
-            'cleaned.'
+            parse_timestamp(prefix ~ 'cleaned.signup_at_text'),
+            prefix ~ 'cleaned.'
         ) }} as signup_at,
         {{ typed_or_parsed(
             typed_columns,
             'birth_date',
             'date',
-            parse_date('cleaned.birth_date_text'),
-            'cleaned.'
+            parse_date(prefix ~ 'cleaned.birth_date_text'),
+            prefix ~ 'cleaned.'
         ) }} as birth_date
-    from cleaned
+    from {{ prefix }}cleaned
 
 ),
 
-row_checked as {{ cte_materialized() }} (
+{{ prefix }}row_checked as {{ cte_inlined() }} (
 
     select
         *,
         {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
         {{ first_failed_check(checks, 'column') }} as rejected_column,
         {{ first_failed_check(checks, 'value') }} as rejected_value
-    from typed
+    from {{ prefix }}typed
 
 ),
+{%- endfor %}
+-- noqa: enable=LT02
 
-{# duplicates: only a customer id with more than one row that passed the row checks needs the window functions -#}
-repeated_customer_ids as (
+{# duplicates are judged among the rows that passed the row checks -#}
+repeated_flags as (
 
-    select customer_id
-    from row_checked
+    select
+        source_file,
+        source_row_number,
+        {{ duplicate_flags(raw_columns, 'customer_id') }}
+    from repeated_row_checked
     where row_rejection_reason is null
-    group by customer_id
-    having count(*) > 1
 
 ),
 
 duplicates_flagged as (
 
     select
-        *,
-        {{ duplicate_flags(raw_columns, 'customer_id') }}
+        row_checked.*,
+        coalesce(repeated_flags.copy_number, 1) as copy_number,
+        coalesce(repeated_flags.rows_with_key, 1) as rows_with_key,
+        coalesce(repeated_flags.identical_rows, 1) as identical_rows
     from row_checked
-    where
-        row_rejection_reason is null
-        and customer_id in (select repeated_customer_ids.customer_id from repeated_customer_ids)
-
-    union all
-
-    select
-        *,
-        1 as copy_number,
-        1 as rows_with_key,
-        1 as identical_rows
-    from row_checked
-    where
-        row_rejection_reason is not null
-        or customer_id not in (select repeated_customer_ids.customer_id from repeated_customer_ids)
+    left join repeated_flags
+        on
+            row_checked.source_file = repeated_flags.source_file
+            and row_checked.source_row_number = repeated_flags.source_row_number
 
 ),
 

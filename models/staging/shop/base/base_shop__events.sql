@@ -13,9 +13,18 @@
     'event_id', 'customer_id', 'event_at_text', 'event_type_text', 'channel_text', 'product_id', 'category'] %}
 
 {%- set typed_columns = raw_typed_columns('events') %}
+{#- a raw row's duplicate key, coarse: its cleaned event id, else its cleaned customer and time (rows whose cleaned
+    columns are all equal share it) -#}
+{%- set event_key_hash -%}
+    case
+        when {{ clean_text('event_id') }} is not null then {{ hash64(["'id'", clean_text('event_id')]) }}
+        else {{ hash64(["'row'", clean_text('customer_id'), clean_text('event_at')]) }}
+    end
+{%- endset %}
 with
 
-source as (
+{# raw_rows_cte: how the rows are read, streamed or kept -#}
+source as {{ raw_rows_cte('events') }} (
 
     select * from {{ ref('raw_shop__events') }}
     where not {{ is_erased_customer('customer_id') }}
@@ -28,7 +37,34 @@ customers as (
 
 ),
 
-cleaned as (
+{# duplicates: an event id seen twice, or (without an id) a row seen twice. Only the rows of a key seen more than once
+    go through the window functions below (a small share); the others are single. The key here is coarser than a
+    duplicate's (an id, else the customer and the time; grouped by its 64-bit hash): the set may hold rows that are
+    no duplicates (or, rarely, a key whose hash collides with a repeated one), and the windows are exact for them. -#}
+repeated_keys as (
+
+    select {{ event_key_hash }} as key_hash
+    from source
+    group by {{ event_key_hash }}
+    having count(*) > 1
+
+),
+
+repeated_source as (
+
+    select *
+    from source
+    where {{ event_key_hash }} in (select repeated_keys.key_hash from repeated_keys)
+
+),
+
+-- noqa: disable=LT02
+{#- the same cleaning, parsing and row checks, once over every row (`row_checked`) and once over the few rows of
+    repeated keys (`repeated_row_checked`): every row streams through once, and no full-width copy is kept for two
+    readers -#}
+{%- for prefix in ['', 'repeated_'] %}
+
+{{ prefix }}cleaned as {{ cte_inlined() }} (
 
     select
         _source_file as source_file,
@@ -41,99 +77,68 @@ cleaned as (
         {{ clean_text('product_id') }} as product_id,
         {{ clean_text('category') }} as category
     {{ typed_raw_columns(typed_columns) }}
-    from source
+    from {{ prefix }}source
 
 ),
 
-typed as (
+{{ prefix }}typed as {{ cte_inlined() }} (
 
     select
         *,
         {{ typed_or_parsed(typed_columns, 'event_at', 'timestamp', parse_timestamp('event_at_text')) }} as event_at
-    from cleaned
+    from {{ prefix }}cleaned
 
 ),
 
-row_checked as (
+{{ prefix }}row_checked as {{ cte_inlined() }} (
 
     select
         *,
         {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
         {{ first_failed_check(checks, 'column') }} as rejected_column,
         {{ first_failed_check(checks, 'value') }} as rejected_value
-    from typed
+    from {{ prefix }}typed
 
 ),
+{%- endfor %}
+-- noqa: enable=LT02
 
-{# duplicates: an event id seen twice, or (without an id) a row seen twice. Only the rows of a key seen more than once
-    (rarely, of a key whose 64-bit hash collides with one: the windows are exact for them too) go through the window
-    functions; the others are single. -#}
-keyed as {{ cte_materialized() }} (
-
-    select
-        *,
-        case
-            when event_id is not null then {{ hash64(["'id'", 'event_id']) }}
-            else {{ hash64(["'row'"] + raw_columns) }}
-        end as duplicate_key_hash
-    from row_checked
-
-),
-
-repeated_keys as (
+{# rows compete with rows of the same check result -#}
+repeated_flags as (
 
     select
-        row_rejection_reason,
-        duplicate_key_hash
-    from keyed
-    group by row_rejection_reason, duplicate_key_hash
-    having count(*) > 1
-
-),
-
-repeated_rows as (
-
-    select
-        keyed.*,
+        source_file,
+        source_row_number,
         row_number() over (
-            partition by keyed.row_rejection_reason, {{ raw_columns | join(', ') }}
-            order by keyed.source_row_number
+            partition by row_rejection_reason, {{ raw_columns | join(', ') }}
+            order by source_row_number
         ) as copy_number,
         case
-            when keyed.event_id is not null
-                then count(*) over (partition by keyed.row_rejection_reason, keyed.event_id)
+            when event_id is not null
+                then count(*) over (partition by row_rejection_reason, event_id)
             else 1
         end as rows_with_key,
         case
-            when keyed.event_id is not null
-                then count(*) over (partition by keyed.row_rejection_reason, {{ raw_columns | join(', ') }})
+            when event_id is not null
+                then count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }})
             else 1
         end as identical_rows
-    from keyed
-    inner join repeated_keys
-        on
-            keyed.row_rejection_reason is not distinct from repeated_keys.row_rejection_reason
-            and keyed.duplicate_key_hash = repeated_keys.duplicate_key_hash
+    from repeated_row_checked
 
 ),
 
 duplicates_flagged as (
 
-    select * from repeated_rows
-
-    union all
-
     select
-        keyed.*,
-        1 as copy_number,
-        1 as rows_with_key,
-        1 as identical_rows
-    from keyed
-    left join repeated_keys
+        row_checked.*,
+        coalesce(repeated_flags.copy_number, 1) as copy_number,
+        coalesce(repeated_flags.rows_with_key, 1) as rows_with_key,
+        coalesce(repeated_flags.identical_rows, 1) as identical_rows
+    from row_checked
+    left join repeated_flags
         on
-            keyed.row_rejection_reason is not distinct from repeated_keys.row_rejection_reason
-            and keyed.duplicate_key_hash = repeated_keys.duplicate_key_hash
-    where repeated_keys.duplicate_key_hash is null
+            row_checked.source_file = repeated_flags.source_file
+            and row_checked.source_row_number = repeated_flags.source_row_number
 
 ),
 
@@ -143,7 +148,7 @@ event_type_codes as (
     select
         event_type_text,
         {{ map_event_type('event_type_text') }} as event_type
-    from (select distinct event_type_text from duplicates_flagged) as spellings
+    from (select distinct event_type_text from cleaned) as spellings
 
 ),
 
@@ -152,7 +157,7 @@ channel_codes as (
     select
         channel_text,
         {{ map_channel('channel_text') }} as channel
-    from (select distinct channel_text from duplicates_flagged) as spellings
+    from (select distinct channel_text from cleaned) as spellings
 
 ),
 

@@ -62,8 +62,8 @@ lines_to_check as (
 -- noqa: enable=LT02
 
 {# in an incremental run, only the raw lines to re-check are cleaned and parsed: the filter is on the raw order id,
-    before any other column is touched -#}
-source as {{ cte_inlined() }} (
+    before any other column is touched (raw_rows_cte: how the rows are read, streamed or kept) -#}
+source as {{ raw_rows_cte('order_items', filtered=is_incremental()) }} (
 
     select * from {{ ref('raw_shop__order_items') }}
     where
@@ -76,7 +76,37 @@ source as {{ cte_inlined() }} (
 
 ),
 
-cleaned as (
+{# duplicates: only a key (order_id, line_number) with more than one raw row needs the window functions below (a
+    small share); a line without a number is its own key. Raw keys are compared trimmed (lines whose cleaned keys
+    are equal have equal trimmed keys; the null words need no regex here) and grouped by their 64-bit hash, much
+    faster than by text on millions of rows. The set may hold more keys than repeat after the row checks (or, rarely,
+    one whose hash collides with a repeated one): the windows are exact for them too. -#}
+repeated_keys as (
+
+    select {{ hash64(['trim(order_id)', 'trim(line_number)']) }} as key_hash
+    from source
+    where trim(line_number) != ''
+    group by {{ hash64(['trim(order_id)', 'trim(line_number)']) }}
+    having count(*) > 1
+
+),
+
+repeated_source as (
+
+    select *
+    from source
+    where
+        trim(line_number) != ''
+        and {{ hash64(['trim(order_id)', 'trim(line_number)']) }} in (select repeated_keys.key_hash from repeated_keys)
+
+),
+
+-- noqa: disable=LT02
+{#- the same cleaning, parsing and row checks, once over every line (`keyed`) and once over the few lines of repeated
+    keys (`repeated_keyed`): every row streams through once, and no full-width copy is kept for two readers -#}
+{%- for prefix in ['', 'repeated_'] %}
+
+{{ prefix }}cleaned as {{ cte_inlined() }} (
 
     select
         _source_file as source_file,
@@ -88,11 +118,11 @@ cleaned as (
         {{ clean_text('quantity') }} as quantity_text,
         {{ clean_text('unit_price') }} as unit_price_text
     {{ typed_raw_columns(typed_columns) }}
-    from source
+    from {{ prefix }}source
 
 ),
 
-typed as {{ cte_inlined() }} (
+{{ prefix }}typed as {{ cte_inlined() }} (
 
     select
         *,
@@ -104,72 +134,47 @@ typed as {{ cte_inlined() }} (
         ) }} as line_number,
         {{ typed_or_parsed(typed_columns, 'quantity', 'amount', parse_amount('quantity_text')) }} as quantity,
         {{ typed_or_parsed(typed_columns, 'unit_price', 'amount', parse_amount('unit_price_text')) }} as unit_price
-    from cleaned
+    from {{ prefix }}cleaned
 
 ),
 
-row_checked as (
+{{ prefix }}keyed as {{ cte_inlined() }} (
 
     select
         *,
         {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
         {{ first_failed_check(checks, 'column') }} as rejected_column,
-        {{ first_failed_check(checks, 'value') }} as rejected_value
-    from typed
+        {{ first_failed_check(checks, 'value') }} as rejected_value,
+        coalesce(line_number_text, '#' || source_file || ':' || source_row_number) as line_key
+    from {{ prefix }}typed
 
 ),
+{%- endfor %}
+-- noqa: enable=LT02
 
-{# duplicates: only a key (order_id, line_number) with more than one row that passed the row checks needs the
-    window functions; a line without a number is its own key -#}
-keyed as {{ cte_materialized() }} (
+repeated_flags as (
 
     select
-        *,
-        coalesce(line_number_text, '#' || source_file || ':' || source_row_number) as line_key
-    from row_checked
-
-),
-
-repeated_keys as (
-
-    select {{ hash64(['order_id', 'line_key']) }} as key_hash
-    from keyed
+        source_file,
+        source_row_number,
+        {{ duplicate_flags(raw_columns, 'order_id, line_key') }}
+    from repeated_keyed
     where row_rejection_reason is null
-    group by {{ hash64(['order_id', 'line_key']) }}
-    having count(*) > 1
-
-),
-
-{# keys are grouped by their 64-bit hash (much faster than by text on millions of rows); the windows below are
-    exact, also for the rare key whose hash collides with a repeated one -#}
-repeated_rows as (
-
-    select keyed.*
-    from keyed
-    where
-        keyed.row_rejection_reason is null
-        and {{ hash64(['keyed.order_id', 'keyed.line_key']) }} in (select repeated_keys.key_hash from repeated_keys)
 
 ),
 
 duplicates_flagged as (
 
     select
-        *,
-        {{ duplicate_flags(raw_columns, 'order_id, line_key') }}
-    from repeated_rows
-
-    union all
-
-    select
         keyed.*,
-        1 as copy_number,
-        1 as rows_with_key,
-        1 as identical_rows
+        coalesce(repeated_flags.copy_number, 1) as copy_number,
+        coalesce(repeated_flags.rows_with_key, 1) as rows_with_key,
+        coalesce(repeated_flags.identical_rows, 1) as identical_rows
     from keyed
-    where
-        keyed.row_rejection_reason is not null
-        or {{ hash64(['keyed.order_id', 'keyed.line_key']) }} not in (select repeated_keys.key_hash from repeated_keys)
+    left join repeated_flags
+        on
+            keyed.source_file = repeated_flags.source_file
+            and keyed.source_row_number = repeated_flags.source_row_number
 
 ),
 

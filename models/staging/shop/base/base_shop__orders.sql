@@ -104,8 +104,8 @@ changed_orders as (
 -- noqa: enable=LT02
 
 {# in an incremental run, only the raw rows of the orders to re-check are cleaned and parsed: the filter is on the
-    raw id, before any other column is touched -#}
-source as {{ cte_inlined() }} (
+    raw id, before any other column is touched (raw_rows_cte: how the rows are read, streamed or kept) -#}
+source as {{ raw_rows_cte('orders', filtered=is_incremental()) }} (
 
     select * from {{ ref('raw_shop__orders') }}
     where
@@ -118,7 +118,34 @@ source as {{ cte_inlined() }} (
 
 ),
 
-cleaned as (
+{# ids with more than one raw row: only their rows need the window functions below (a small share). Raw ids are
+    compared trimmed (rows whose cleaned ids are equal have equal trimmed ids) and grouped by their 64-bit hash, much
+    faster than by text on millions of rows. The set may hold ids that do not repeat after the row checks (or,
+    rarely, one whose hash collides with a repeated one): the windows below are exact for them too. -#}
+repeated_order_hashes as (
+
+    select {{ hash64(['trim(order_id)']) }} as order_hash
+    from source
+    group by {{ hash64(['trim(order_id)']) }}
+    having count(*) > 1
+
+),
+
+repeated_source as (
+
+    select *
+    from source
+    where {{ hash64(['trim(order_id)']) }} in (select repeated_order_hashes.order_hash from repeated_order_hashes)
+
+),
+
+-- noqa: disable=LT02
+{#- the same cleaning, parsing and row checks, once over every row (`row_checked`) and once over the few rows of
+    repeated ids (`repeated_row_checked`): every row streams through once, and no full-width copy of the rows is
+    kept for two readers -#}
+{%- for prefix in ['', 'repeated_'] %}
+
+{{ prefix }}cleaned as {{ cte_inlined() }} (
 
     select
         _source_file as source_file,
@@ -137,24 +164,18 @@ cleaned as (
         {{ clean_text('device_type') }} as device_type_text,
         {{ clean_text('updated_at') }} as updated_at_text
     {{ typed_raw_columns(typed_columns) }}
-    from source
+    from {{ prefix }}source
 
 ),
 
-{# the rows to check, computed once for the readers below -#}
-batch as {{ cte_materialized() }} (
-
-    select * from cleaned
-
-),
-
+{% if prefix == '' -%}
 {# code mappings are computed once per distinct raw spelling, not once per row -#}
 status_codes as (
 
     select
         status_text,
         {{ map_order_status('status_text') }} as order_status
-    from (select distinct status_text from batch) as spellings
+    from (select distinct status_text from cleaned) as spellings
 
 ),
 
@@ -163,7 +184,7 @@ channel_codes as (
     select
         channel_text,
         {{ map_channel('channel_text') }} as channel
-    from (select distinct channel_text from batch) as spellings
+    from (select distinct channel_text from cleaned) as spellings
 
 ),
 
@@ -172,7 +193,7 @@ device_codes as (
     select
         device_type_text,
         {{ map_device_type('device_type_text') }} as device_type
-    from (select distinct device_type_text from batch) as spellings
+    from (select distinct device_type_text from cleaned) as spellings
 
 ),
 
@@ -183,41 +204,43 @@ province_codes as (
     select
         ship_province_text,
         {{ province_key('ship_province_text') }} as ship_province_key
-    from (select distinct ship_province_text from batch) as spellings
+    from (select distinct ship_province_text from cleaned) as spellings
 
 ),
 
-typed as {{ cte_inlined() }} (
+{% endif -%}
+
+{{ prefix }}typed as {{ cte_inlined() }} (
 
     select
-        batch.*,
+        {{ prefix }}cleaned.*,
         {{ typed_or_parsed(
             typed_columns,
             'ordered_at',
             'timestamp',
-            parse_timestamp('batch.ordered_at_text'),
-            'batch.'
+            parse_timestamp(prefix ~ 'cleaned.ordered_at_text'),
+            prefix ~ 'cleaned.'
         ) }} as ordered_at,
         {{ typed_or_parsed(
             typed_columns,
             'updated_at',
             'timestamp',
-            parse_timestamp('batch.updated_at_text'),
-            'batch.'
+            parse_timestamp(prefix ~ 'cleaned.updated_at_text'),
+            prefix ~ 'cleaned.'
         ) }} as updated_at,
         {%- for column in amount_columns %}
             {{ typed_or_parsed(
-                typed_columns, column, 'amount', parse_amount('batch.' ~ column ~ '_text'), 'batch.'
+                typed_columns, column, 'amount', parse_amount(prefix ~ 'cleaned.' ~ column ~ '_text'), prefix ~ 'cleaned.'
             ) }} as {{ column }},
         {%- endfor %}
         status_codes.order_status
-    from batch
+    from {{ prefix }}cleaned
     left join status_codes
-        on batch.status_text is not distinct from status_codes.status_text
+        on {{ prefix }}cleaned.status_text is not distinct from status_codes.status_text
 
 ),
 
-row_checked as {{ cte_materialized() }} (
+{{ prefix }}row_checked as {{ cte_inlined() }} (
 
     select
         *,
@@ -225,60 +248,47 @@ row_checked as {{ cte_materialized() }} (
         {{ first_failed_check(checks, 'column') }} as rejected_column,
         {{ first_failed_check(checks, 'value') }} as rejected_value,
         coalesce(updated_at, ordered_at) as version_at
-    from typed
+    from {{ prefix }}typed
 
 ),
+{%- endfor %}
+-- noqa: enable=LT02
 
-{# versions and duplicates: only rows that passed the row checks compete, and only an order id with more than one
-    such row needs the window functions (a small share of the rows). Ids are grouped by their 64-bit hash, much
-    faster than by text on millions of rows. -#}
-repeated_order_hashes as (
-
-    select {{ hash64(['order_id']) }} as order_hash
-    from row_checked
-    where row_rejection_reason is null
-    group by {{ hash64(['order_id']) }}
-    having count(*) > 1
-
-),
-
-{# every row of a repeated id is here (and, rarely, the rows of an id whose 64-bit hash collides with a repeated
-    one: the windows below are exact for them too) -#}
-repeated_rows as (
+{# versions and duplicates, among the rows of repeated ids that passed the row checks: an order exported again with
+    a newer version supersedes the older rows, identical copies after the first are duplicates, different rows of
+    one version are all ambiguous -#}
+repeated_versions as (
 
     select
-        *,
+        source_file,
+        source_row_number,
         case
             when version_at < max(version_at) over (partition by order_id) then 'superseded_version'
             when row_number()
                     over (
-                        partition by row_rejection_reason, {{ raw_columns | join(', ') }} order by source_row_number
+                        partition by {{ raw_columns | join(', ') }} order by source_row_number
                     )
                 > 1 then 'duplicate_row'
-            when count(*) over (partition by row_rejection_reason, order_id, version_at)
-                > count(*) over (partition by row_rejection_reason, {{ raw_columns | join(', ') }})
+            when count(*) over (partition by order_id, version_at)
+                > count(*) over (partition by {{ raw_columns | join(', ') }})
                 then 'conflicting_duplicate'
         end as version_rejection_reason
-    from row_checked
-    where
-        row_rejection_reason is null
-        and {{ hash64(['order_id']) }} in (select repeated_order_hashes.order_hash from repeated_order_hashes)
+    from repeated_row_checked
+    where row_rejection_reason is null
 
 ),
 
 version_checked as (
 
-    select * from repeated_rows
-
-    union all
-
     select
-        *,
-        row_rejection_reason as version_rejection_reason
+        row_checked.*,
+        coalesce(row_checked.row_rejection_reason, repeated_versions.version_rejection_reason)
+            as version_rejection_reason
     from row_checked
-    where
-        row_rejection_reason is not null
-        or {{ hash64(['order_id']) }} not in (select repeated_order_hashes.order_hash from repeated_order_hashes)
+    left join repeated_versions
+        on
+            row_checked.source_file = repeated_versions.source_file
+            and row_checked.source_row_number = repeated_versions.source_row_number
 
 ),
 
