@@ -133,7 +133,9 @@
     {%- set key = columns | join(', ') %}
     with
 
-    keyed as (
+    {# read twice, scanned twice: kept (DuckDB's default for a CTE read twice) it would copy every key of the
+        table into memory first #}
+    keyed as {{ cte_inlined() }} (
 
         select {{ key }}, {{ hash64(columns) }} as key_hash
         from {{ model }}

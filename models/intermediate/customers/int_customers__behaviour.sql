@@ -3,7 +3,8 @@
 -- device (most orders; ties to the most recent, then alphabetically; store orders have no device).
 with
 
-orders as (
+{# read by several parts of the query: each scans only its columns (kept, it would be a full-width copy) -#}
+orders as {{ cte_inlined() }} (
 
     select * from {{ ref('int_orders__valued') }}
 

@@ -20,7 +20,8 @@
 ) }}
 with
 
-orders as (
+{# read by two parts of the query (the orders, their dates): each scans only its columns, nothing full-width is kept -#}
+orders as {{ cte_inlined() }} (
 
     select * from {{ ref('stg_shop__orders') }}
 
@@ -114,12 +115,12 @@ refund_flagged as (
 
 ),
 
-{# Tết season by day: the few thousand distinct order dates are matched against the Tết windows, then each order
-    joins on its date -#}
+{# Tết season by day: the few thousand distinct order dates (of every staged order: a date no valued order has
+    joins nothing) are matched against the Tết windows, then each order joins on its date -#}
 tet_season_dates as (
 
     select distinct order_dates.ordered_date
-    from (select distinct ordered_date from refund_flagged) as order_dates
+    from (select distinct orders.ordered_date from orders) as order_dates
     inner join tet_dates
         on order_dates.ordered_date
             between {{ dbt.dateadd('day', -var('tet_season_days_before'), 'tet_dates.tet_date') }}
