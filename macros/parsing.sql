@@ -323,6 +323,24 @@
 {%- endmacro %}
 
 
+{#- The body of a CTE that gives every checked row its duplicate flags: `rows` (every checked row) joined by position
+    (source_file, source_row_number) to `flags` (copy_number, rows_with_key and identical_rows of the few rows of
+    repeated keys, e.g. from duplicate_flags: the base models' `repeated_flags`); a row without flags has a key no
+    other row shares: 1, 1, 1. -#}
+{% macro rows_with_duplicate_flags(rows, flags='repeated_flags') -%}
+    select
+        {{ rows }}.*,
+        coalesce({{ flags }}.copy_number, 1) as copy_number,
+        coalesce({{ flags }}.rows_with_key, 1) as rows_with_key,
+        coalesce({{ flags }}.identical_rows, 1) as identical_rows
+    from {{ rows }}
+    left join {{ flags }}
+        on
+            {{ rows }}.source_file = {{ flags }}.source_file
+            and {{ rows }}.source_row_number = {{ flags }}.source_row_number
+{%- endmacro %}
+
+
 {#- `materialized` for a CTE that several later CTEs read, so that the engine computes it once (DuckDB otherwise
     inlines it into each reader, repeating the parsing; a materialized CTE spills to disk past memory_limit).
     Engines without the keyword get nothing. -#}
@@ -391,16 +409,23 @@
     - Parquet with fewer row groups than threads (DuckDB reads a row group on one thread: streamed, the whole model
       would run on one core; such files are small) and the rows an incremental run re-checks (`filtered`: a small
       share of the source, and the filter that picks them costs more per read than the copy) are kept as
-      cte_materialized() keeps a CTE (the var materialize_checked_rows). -#}
-{% macro raw_rows_cte(table_name, filtered=false) -%}
-    {%- if not execute or 'nodes' not in graph or model.resource_type == 'unit_test' -%}
+      cte_materialized() keeps a CTE (the var materialize_checked_rows).
+    `resolved`: resolve_raw_table's result, or none while dbt parses and in a unit test (kept as cte_materialized). -#}
+{% macro raw_rows_cte(resolved, filtered=false) -%}
+    {%- if resolved is none -%}
         {{ return(cte_materialized()) }}
     {%- endif -%}
-    {%- set resolved = resolve_raw_table(table_name) -%}
     {%- if resolved.found and resolved.fmt == 'parquet' -%}
         {{ return(cte_materialized() if filtered or not raw_parquet_streams(resolved.paths) else cte_inlined()) }}
     {%- endif -%}
     {{ return(adapter.dispatch('cte_kept', 'customer_segmentation')()) }}
+{%- endmacro %}
+
+{#- How a base model reads its raw table, from one look at the source: {typed_columns: raw_typed_columns, cte: the
+    keyword raw_rows_cte gives the CTE of its raw rows}; `filtered`: an incremental run's re-checked rows (raw_rows_cte). -#}
+{% macro raw_rows_read(table_name, filtered=false) -%}
+    {%- set resolved = resolve_raw_table(table_name) if raw_tables_readable() else none -%}
+    {{ return({'typed_columns': raw_typed_columns(table_name, resolved), 'cte': raw_rows_cte(resolved, filtered)}) }}
 {%- endmacro %}
 
 {#- `materialized` whatever the var says (a CTE that must be read once); nothing on engines without the keyword. -#}
@@ -421,10 +446,8 @@
 {% endmacro %}
 
 {% macro duckdb__raw_parquet_streams(paths) %}
-    {%- set quoted = [] -%}
-    {%- for path in paths %}{% do quoted.append("'" ~ path.replace("'", "''") ~ "'") %}{% endfor -%}
     {% set counted = run_query(
         "select count(*) >= cast(current_setting('threads') as bigint) from (select distinct file_name, row_group_id "
-        ~ "from parquet_metadata([" ~ (quoted | join(', ')) ~ "]))") %}
+        ~ "from parquet_metadata(" ~ duckdb_path_list(paths) ~ "))") %}
     {{ return(counted.columns[0].values()[0]) }}
 {% endmacro %}

@@ -291,6 +291,14 @@
 {% endmacro %}
 
 
+{#- A list of file paths as a DuckDB list literal of strings: ['a.parquet', 'b''s.parquet']. -#}
+{% macro duckdb_path_list(paths) %}
+    {%- set quoted = [] -%}
+    {%- for path in paths %}{% do quoted.append("'" ~ path.replace("'", "''") ~ "'") %}{% endfor -%}
+    {{ return('[' ~ (quoted | join(', ')) ~ ']') }}
+{% endmacro %}
+
+
 {#- What a raw file table is read through: a DuckDB table function over the list of its files, or on Spark an
     external table over the file(s) (raw.<table>__file; dropping it leaves the files alone). -#}
 {% macro raw_file_reader(fmt, paths, table_name) %}
@@ -298,9 +306,7 @@
 {% endmacro %}
 
 {% macro default__raw_file_reader(fmt, paths, table_name) %}
-    {%- set quoted = [] -%}
-    {%- for path in paths %}{% do quoted.append("'" ~ path.replace("'", "''") ~ "'") %}{% endfor -%}
-    {%- set listed = '[' ~ (quoted | join(', ')) ~ ']' -%}
+    {%- set listed = duckdb_path_list(paths) -%}
     {%- if fmt == 'csv' -%}
         read_csv({{ listed }}, header = true, all_varchar = true, auto_detect = true,
             union_by_name = true, filename = '_source_file')
@@ -543,14 +549,20 @@
 {% endmacro %}
 
 
+{#- False while dbt parses the project and in a unit test, whose raw inputs are its fixtures (written as text; its
+    context has no graph of nodes): the raw source is not looked at then. -#}
+{% macro raw_tables_readable() %}
+    {{ return(execute and 'nodes' in graph and model.resource_type != 'unit_test') }}
+{% endmacro %}
+
+
 {#- The typed columns of a raw table as the base models see them ({column: source type}; empty where the source is
-    text, and while dbt parses the project). -#}
-{% macro raw_typed_columns(table_name) %}
-    {#- a unit test's raw inputs are its fixtures, written as text (and its context has no graph of nodes) -#}
-    {% if not execute or 'nodes' not in graph or model.resource_type == 'unit_test' %}
+    text, and while dbt parses the project). `resolved`: resolve_raw_table's result when the caller has it. -#}
+{% macro raw_typed_columns(table_name, resolved=none) %}
+    {% if not raw_tables_readable() %}
         {{ return({}) }}
     {% endif %}
-    {% set resolved = resolve_raw_table(table_name) %}
+    {% set resolved = resolved or resolve_raw_table(table_name) %}
     {% if not resolved.found %}
         {{ return({}) }}
     {% endif %}

@@ -14,11 +14,12 @@
     'province_text', 'customer_type_text', 'company_name', 'tags_text', 'acquisition_channel_text',
     'marketing_consent_text'] %}
 
-{%- set typed_columns = raw_typed_columns('customers') %}
+{%- set raw_read = raw_rows_read('customers') %}
+{%- set typed_columns = raw_read.typed_columns %}
 with
 
-{# raw_rows_cte: how the rows are read, streamed or kept -#}
-source as {{ raw_rows_cte('customers') }} (
+{# raw_rows_read: how the rows are read, streamed or kept -#}
+source as {{ raw_read.cte }} (
 
     select * from {{ ref('raw_shop__customers') }}
     where not {{ is_erased_customer('customer_id') }}
@@ -126,16 +127,7 @@ repeated_flags as (
 
 duplicates_flagged as (
 
-    select
-        row_checked.*,
-        coalesce(repeated_flags.copy_number, 1) as copy_number,
-        coalesce(repeated_flags.rows_with_key, 1) as rows_with_key,
-        coalesce(repeated_flags.identical_rows, 1) as identical_rows
-    from row_checked
-    left join repeated_flags
-        on
-            row_checked.source_file = repeated_flags.source_file
-            and row_checked.source_row_number = repeated_flags.source_row_number
+    {{ rows_with_duplicate_flags('row_checked') }}
 
 ),
 

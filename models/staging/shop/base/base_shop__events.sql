@@ -12,7 +12,8 @@
 {%- set raw_columns = [
     'event_id', 'customer_id', 'event_at_text', 'event_type_text', 'channel_text', 'product_id', 'category'] %}
 
-{%- set typed_columns = raw_typed_columns('events') %}
+{%- set raw_read = raw_rows_read('events') %}
+{%- set typed_columns = raw_read.typed_columns %}
 {#- a raw row's duplicate key, coarse: its cleaned event id, else its cleaned customer and time (rows whose cleaned
     columns are all equal share it) -#}
 {%- set event_key_hash -%}
@@ -23,8 +24,8 @@
 {%- endset %}
 with
 
-{# raw_rows_cte: how the rows are read, streamed or kept -#}
-source as {{ raw_rows_cte('events') }} (
+{# raw_rows_read: how the rows are read, streamed or kept -#}
+source as {{ raw_read.cte }} (
 
     select * from {{ ref('raw_shop__events') }}
     where not {{ is_erased_customer('customer_id') }}
@@ -129,16 +130,7 @@ repeated_flags as (
 
 duplicates_flagged as (
 
-    select
-        row_checked.*,
-        coalesce(repeated_flags.copy_number, 1) as copy_number,
-        coalesce(repeated_flags.rows_with_key, 1) as rows_with_key,
-        coalesce(repeated_flags.identical_rows, 1) as identical_rows
-    from row_checked
-    left join repeated_flags
-        on
-            row_checked.source_file = repeated_flags.source_file
-            and row_checked.source_row_number = repeated_flags.source_row_number
+    {{ rows_with_duplicate_flags('row_checked') }}
 
 ),
 

@@ -27,7 +27,8 @@
 {%- set raw_columns = [
     'order_id', 'line_number_text', 'product_id', 'category_text', 'quantity_text', 'unit_price_text'] %}
 
-{%- set typed_columns = raw_typed_columns('order_items') %}
+{%- set raw_read = raw_rows_read('order_items', filtered=is_incremental()) %}
+{%- set typed_columns = raw_read.typed_columns %}
 with
 
 -- noqa: disable=LT02
@@ -62,8 +63,8 @@ lines_to_check as (
 -- noqa: enable=LT02
 
 {# in an incremental run, only the raw lines to re-check are cleaned and parsed: the filter is on the raw order id,
-    before any other column is touched (raw_rows_cte: how the rows are read, streamed or kept) -#}
-source as {{ raw_rows_cte('order_items', filtered=is_incremental()) }} (
+    before any other column is touched (raw_rows_read: how the rows are read, streamed or kept) -#}
+source as {{ raw_read.cte }} (
 
     select * from {{ ref('raw_shop__order_items') }}
     where
@@ -165,16 +166,7 @@ repeated_flags as (
 
 duplicates_flagged as (
 
-    select
-        keyed.*,
-        coalesce(repeated_flags.copy_number, 1) as copy_number,
-        coalesce(repeated_flags.rows_with_key, 1) as rows_with_key,
-        coalesce(repeated_flags.identical_rows, 1) as identical_rows
-    from keyed
-    left join repeated_flags
-        on
-            keyed.source_file = repeated_flags.source_file
-            and keyed.source_row_number = repeated_flags.source_row_number
+    {{ rows_with_duplicate_flags('keyed') }}
 
 ),
 

@@ -54,7 +54,8 @@
     'ship_province_name', 'ship_province_key', 'promo_code', 'payment_method', 'device_type_text', 'device_type',
     'gross_amount', 'discount_amount', 'refunded_amount', 'ordered_date', 'ordered_at', 'updated_at', 'version_at',
     'rejection_reason', 'rejected_column', 'rejected_value'] %}
-{%- set typed_columns = raw_typed_columns('orders') %}
+{%- set raw_read = raw_rows_read('orders', filtered=is_incremental()) %}
+{%- set typed_columns = raw_read.typed_columns %}
 with
 
 -- noqa: disable=LT02
@@ -104,8 +105,8 @@ changed_orders as (
 -- noqa: enable=LT02
 
 {# in an incremental run, only the raw rows of the orders to re-check are cleaned and parsed: the filter is on the
-    raw id, before any other column is touched (raw_rows_cte: how the rows are read, streamed or kept) -#}
-source as {{ raw_rows_cte('orders', filtered=is_incremental()) }} (
+    raw id, before any other column is touched (raw_rows_read: how the rows are read, streamed or kept) -#}
+source as {{ raw_read.cte }} (
 
     select * from {{ ref('raw_shop__orders') }}
     where
