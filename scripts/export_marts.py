@@ -32,8 +32,8 @@ keeps reading it (POSIX keeps a renamed-over file for the readers that hold it) 
 BI tools read `exports/current/...` or the BI file: they see the previous export until the new one is complete,
 never a mix.
 The newest `--keep` runs stay on disk (a reader that opened the previous files keeps them); older ones are deleted.
-Rows are written in a deterministic order (the exported columns, left to right), so the same warehouse and salt give
-the same files.
+Rows are written in a deterministic order (the mart's key, the columns of its uniqueness test in the manifest; the
+exported columns, left to right, for a mart without one), so the same warehouse and salt give the same files.
 """
 
 from __future__ import annotations
@@ -86,6 +86,8 @@ class Mart:
     # written again only when its rows were (their count or the range of `written_at` changed)
     append_by: str | None = None
     written_at: str | None = None
+    # the columns of the mart's uniqueness test (its grain), which the export sorts by; () when it has none
+    key: tuple[str, ...] = ()
 
     @property
     def relation(self) -> str:
@@ -104,8 +106,9 @@ def bi_facing_marts(manifest_path: Path) -> list[Mart]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ExportError(f"{manifest_path}: not a readable dbt manifest ({error})") from error
+    keys = unique_keys(manifest)
     marts = []
-    for node in manifest.get("nodes", {}).values():
+    for node_id, node in manifest.get("nodes", {}).items():
         config = node.get("config", {})
         if node.get("resource_type") != "model" or node.get("package_name") != PROJECT:
             continue
@@ -124,10 +127,46 @@ def bi_facing_marts(manifest_path: Path) -> list[Mart]:
             types=tuple(column.get("data_type") for column in node.get("columns", {}).values()),
             append_by=meta.get("export_append_by"),
             written_at=meta.get("export_written_at"),
+            key=keys.get(node_id, ()),
         ))
     if not marts:
         raise ExportError(f"{manifest_path}: no model has meta bi_facing: true; nothing to export")
     return sorted(marts, key=lambda mart: mart.name)
+
+
+def unique_keys(manifest: dict) -> dict[str, tuple[str, ...]]:
+    """Per model (unique id): the columns of its narrowest enabled uniqueness test (`unique` on a column, or
+    `unique_combination_of_columns`), as dbt tests it."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for node in manifest.get("nodes", {}).values():
+        metadata = node.get("test_metadata") or {}
+        if node.get("resource_type") != "test" or not (node.get("config") or {}).get("enabled", True):
+            continue
+        kwargs = metadata.get("kwargs") or {}
+        if metadata.get("name") == "unique" and kwargs.get("column_name"):
+            columns = (kwargs["column_name"],)
+        elif metadata.get("name") == "unique_combination_of_columns" and kwargs.get("combination_of_columns"):
+            columns = tuple(kwargs["combination_of_columns"])
+        else:
+            continue
+        if (node.get("config") or {}).get("where"):
+            continue  # unique among some rows only
+        model = node.get("attached_node")
+        if model and (model not in keys or len(columns) < len(keys[model])):
+            keys[model] = columns
+    return keys
+
+
+def export_order(mart: Mart, exported: list[tuple[str, str, str]]) -> str:
+    """The ORDER BY list of a mart's export: its key (the exported names of its uniqueness test's columns), then a
+    hash of the whole row for rows that share a key (none when the test passed); every exported column, left to
+    right, when the mart has no key. Sorting by a few columns instead of every one is what makes the sort cheap:
+    DuckDB builds a sort key of every ORDER BY column for every row."""
+    exported_name = {source: name for name, _, source in exported}
+    if mart.key and all(column in exported_name for column in mart.key):
+        everything = ", ".join(_quote(name) for name, _, _ in exported)
+        return ", ".join(_quote(exported_name[column]) for column in mart.key) + f", hash({everything})"
+    return ", ".join(_quote(name) for name, _, _ in exported)
 
 
 def customer_key_salt() -> tuple[str, bool]:
@@ -481,7 +520,7 @@ def write_appended(connection: duckdb.DuckDBPyConnection, mart: Mart, exported: 
     the BI file's table (`bi_table`, kept from the previous BI file when it was made with the same reuse key) only
     the values whose rows changed are deleted and inserted. Returns the export.json entry's parts."""
     select_list = ", ".join(expression for _, expression, _ in exported)
-    order_by = ", ".join(_quote(name) for name, _, _ in exported)
+    order_by = export_order(mart, exported)
     signatures = partition_signatures(connection, mart.relation, mart.append_by, mart.written_at)
     for value in signatures:
         if not PARTITION_NAME.match(value):
@@ -608,7 +647,7 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
         for mart, exported in plans:
             mart_started = time.perf_counter()
             select_list = ", ".join(expression for _, expression, _ in exported)
-            order_by = ", ".join(_quote(name) for name, _, _ in exported)
+            order_by = export_order(mart, exported)
             select_sql = f"select * from (select {select_list} from {mart.relation}) order by {order_by}"
             types = connection.execute(f"describe {select_sql}").fetchall()
             columns = [{"name": column, "type": data_type} for column, data_type, *_ in types]

@@ -382,3 +382,25 @@ def test_the_history_is_appended_one_file_per_as_of_date_not_rewritten(sample_bu
     fourth_run, fourth = export()
     assert (fourth["partitions_written"], fourth["partitions_linked"]) == (len(dates) + 1, 0)
     assert_same_rows(fourth_run, OTHER_SALT)
+
+
+def test_exports_sort_by_the_marts_key_from_its_uniqueness_test(sample_build):
+    """The sort key is the grain dbt tests (one column or a combination), then a hash of the row for rows sharing a
+    key; a mart without a uniqueness test is sorted by every column, left to right."""
+    marts = {mart.name: mart for mart in export_marts.bi_facing_marts(manifest_of(sample_build))}
+    assert marts["customer_segments"].key == ("customer_id",)
+    assert marts["customer_segment_history"].key == ("as_of_date", "customer_id")
+    assert all(mart.key for mart in marts.values()), [name for name, mart in marts.items() if not mart.key]
+    exported = export_marts.exported_columns([("customer_id", "VARCHAR"), ("segment", "VARCHAR")], "salt")
+    keyed = export_marts.export_order(marts["customer_segments"], exported)
+    assert keyed == '"customer_key", hash("customer_key", "segment")'
+    unkeyed = export_marts.Mart("m", "marts", "m", ("customer_id", "segment"), True)
+    assert export_marts.export_order(unkeyed, exported) == '"customer_key", "segment"'
+    # rows that share a key (a failed uniqueness test) still come out in one order, whatever order they were stored in
+    with duckdb.connect() as connection:
+        orders = []
+        for stored in ("('b', 'x'), ('a', 'z'), ('a', 'y')", "('a', 'y'), ('b', 'x'), ('a', 'z')"):
+            connection.execute(f"create or replace table m as select * from (values {stored}) as t(customer_id, segment)")
+            select_list = ", ".join(expression for _, expression, _ in exported)
+            orders.append(connection.execute(f"select * from (select {select_list} from m) order by {keyed}").fetchall())
+        assert orders[0] == orders[1]
