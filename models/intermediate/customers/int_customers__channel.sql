@@ -29,6 +29,8 @@ channel_counts as (
         customer_id,
         channel,
         count(*) as order_count,
+        count(*) filter (where is_online) as online_order_count,
+        min(ordered_at) as first_ordered_at,
         max(ordered_at) as last_ordered_at
     from completed_orders
     group by customer_id, channel
@@ -57,17 +59,41 @@ preferred as (
 
 ),
 
-first_last as (
+{# per customer from the (customer, channel) counts: a few rows each, not every order -#}
+channel_totals as (
 
     select
         customer_id,
-        -- orders placed in the same second are ordered by order id, so that equal data gives an equal answer
-        min_by(channel, {{ ordering_key(['ordered_at', 'order_id']) }}) as first_channel,
-        max_by(channel, {{ ordering_key(['ordered_at', 'order_id']) }}) as last_channel,
-        count(distinct channel) as channel_count,
-        round(count(*) filter (where is_online) / count(*), 4) as online_order_share
-    from completed_orders
+        count(*) as channel_count,
+        round(sum(online_order_count) / sum(order_count), 4) as online_order_share,
+        min(first_ordered_at) as first_ordered_at,
+        max(last_ordered_at) as last_ordered_at
+    from channel_counts
     group by customer_id
+
+),
+
+{# the channel of the first and of the last order: of the orders placed at the customer's first (last) time, the
+    one with the lowest (highest) order id, so that orders placed in the same second give one answer -#}
+first_last as (
+
+    select
+        completed_orders.customer_id,
+        min_by(completed_orders.channel, completed_orders.order_id) filter (
+            where completed_orders.ordered_at = channel_totals.first_ordered_at
+        ) as first_channel,
+        max_by(completed_orders.channel, completed_orders.order_id) filter (
+            where completed_orders.ordered_at = channel_totals.last_ordered_at
+        ) as last_channel
+    from completed_orders
+    inner join channel_totals
+        on
+            completed_orders.customer_id = channel_totals.customer_id
+            and (
+                completed_orders.ordered_at = channel_totals.first_ordered_at
+                or completed_orders.ordered_at = channel_totals.last_ordered_at
+            )
+    group by completed_orders.customer_id
 
 ),
 
@@ -79,12 +105,14 @@ channels as (
         first_last.first_channel,
         first_last.last_channel,
         customers.acquisition_channel,
-        coalesce(first_last.channel_count, 0) as channel_count,
-        first_last.online_order_share,
-        coalesce(first_last.channel_count, 0) >= {{ var('omnichannel_min_channels') }} as is_omnichannel
+        coalesce(channel_totals.channel_count, 0) as channel_count,
+        channel_totals.online_order_share,
+        coalesce(channel_totals.channel_count, 0) >= {{ var('omnichannel_min_channels') }} as is_omnichannel
     from customers
     left join preferred
         on customers.customer_id = preferred.customer_id
+    left join channel_totals
+        on customers.customer_id = channel_totals.customer_id
     left join first_last
         on customers.customer_id = first_last.customer_id
 
