@@ -323,6 +323,28 @@
 {%- endmacro %}
 
 
+{#- The body of a CTE of the raw rows whose key is shared by another row (`rows` filtered by `where` when given): the
+    base models' `repeated_source`, the few rows that need the duplicate windows. `key_hash` is a 64-bit hash of the
+    trimmed raw key (hash64): grouped by it, not by text, on millions of rows; the set may hold keys that do not
+    repeat after the row checks (or, rarely, one whose hash collides with a repeated one), and the windows are exact
+    for them too. -#}
+{% macro rows_of_repeated_keys(rows, key_hash, where=none) -%}
+    select *
+    from {{ rows }}
+    where
+        {% if where %}{{ where }}
+        and {% endif %}{{ key_hash }} in (
+            select {{ key_hash }}
+            from {{ rows }}
+            {%- if where %}
+            where {{ where }}
+            {%- endif %}
+            group by {{ key_hash }}
+            having count(*) > 1
+        )
+{%- endmacro %}
+
+
 {#- The body of a CTE that gives every checked row its duplicate flags: `rows` (every checked row) joined by position
     (source_file, source_row_number) to `flags` (copy_number, rows_with_key and identical_rows of the few rows of
     repeated keys, e.g. from duplicate_flags: the base models' `repeated_flags`); a row without flags has a key no

@@ -27,25 +27,10 @@ source as {{ raw_read.cte }} (
 ),
 
 {# duplicates: only a customer id with more than one raw row needs the window functions below (a small share). Raw
-    ids are compared trimmed (rows whose cleaned ids are equal have equal trimmed ids) and grouped by their 64-bit
-    hash; the set may hold ids that do not repeat after the row checks (or, rarely, one whose hash collides with a
-    repeated one): the windows are exact for them too. -#}
-repeated_customer_hashes as (
-
-    select {{ hash64(['trim(customer_id)']) }} as customer_hash
-    from source
-    group by {{ hash64(['trim(customer_id)']) }}
-    having count(*) > 1
-
-),
-
+    ids are compared trimmed (rows whose cleaned ids are equal have equal trimmed ids). -#}
 repeated_source as (
 
-    select *
-    from source
-    where
-        {{ hash64(['trim(customer_id)']) }}
-        in (select repeated_customer_hashes.customer_hash from repeated_customer_hashes)
+    {{ rows_of_repeated_keys('source', hash64(['trim(customer_id)'])) }}
 
 ),
 

@@ -40,22 +40,11 @@ customers as (
 
 {# duplicates: an event id seen twice, or (without an id) a row seen twice. Only the rows of a key seen more than once
     go through the window functions below (a small share); the others are single. The key here is coarser than a
-    duplicate's (an id, else the customer and the time; grouped by its 64-bit hash): the set may hold rows that are
-    no duplicates (or, rarely, a key whose hash collides with a repeated one), and the windows are exact for them. -#}
-repeated_keys as (
-
-    select {{ event_key_hash }} as key_hash
-    from source
-    group by {{ event_key_hash }}
-    having count(*) > 1
-
-),
-
+    duplicate's (an id, else the customer and the time): the set may hold rows that are no duplicates, and the
+    windows are exact for them. -#}
 repeated_source as (
 
-    select *
-    from source
-    where {{ event_key_hash }} in (select repeated_keys.key_hash from repeated_keys)
+    {{ rows_of_repeated_keys('source', event_key_hash) }}
 
 ),
 

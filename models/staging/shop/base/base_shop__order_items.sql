@@ -79,26 +79,12 @@ source as {{ raw_read.cte }} (
 
 {# duplicates: only a key (order_id, line_number) with more than one raw row needs the window functions below (a
     small share); a line without a number is its own key. Raw keys are compared trimmed (lines whose cleaned keys
-    are equal have equal trimmed keys; the null words need no regex here) and grouped by their 64-bit hash, much
-    faster than by text on millions of rows. The set may hold more keys than repeat after the row checks (or, rarely,
-    one whose hash collides with a repeated one): the windows are exact for them too. -#}
-repeated_keys as (
-
-    select {{ hash64(['trim(order_id)', 'trim(line_number)']) }} as key_hash
-    from source
-    where trim(line_number) != ''
-    group by {{ hash64(['trim(order_id)', 'trim(line_number)']) }}
-    having count(*) > 1
-
-),
-
+    are equal have equal trimmed keys; the null words need no regex here). -#}
 repeated_source as (
 
-    select *
-    from source
-    where
-        trim(line_number) != ''
-        and {{ hash64(['trim(order_id)', 'trim(line_number)']) }} in (select repeated_keys.key_hash from repeated_keys)
+    {{ rows_of_repeated_keys(
+        'source', hash64(['trim(order_id)', 'trim(line_number)']), where="trim(line_number) != ''"
+    ) }}
 
 ),
 

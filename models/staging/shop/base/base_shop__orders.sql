@@ -120,23 +120,10 @@ source as {{ raw_read.cte }} (
 ),
 
 {# ids with more than one raw row: only their rows need the window functions below (a small share). Raw ids are
-    compared trimmed (rows whose cleaned ids are equal have equal trimmed ids) and grouped by their 64-bit hash, much
-    faster than by text on millions of rows. The set may hold ids that do not repeat after the row checks (or,
-    rarely, one whose hash collides with a repeated one): the windows below are exact for them too. -#}
-repeated_order_hashes as (
-
-    select {{ hash64(['trim(order_id)']) }} as order_hash
-    from source
-    group by {{ hash64(['trim(order_id)']) }}
-    having count(*) > 1
-
-),
-
+    compared trimmed (rows whose cleaned ids are equal have equal trimmed ids). -#}
 repeated_source as (
 
-    select *
-    from source
-    where {{ hash64(['trim(order_id)']) }} in (select repeated_order_hashes.order_hash from repeated_order_hashes)
+    {{ rows_of_repeated_keys('source', hash64(['trim(order_id)'])) }}
 
 ),
 
