@@ -183,14 +183,12 @@ def customer_segmentation_dbt_assets(
     try:
         with publish.build_copy(warehouse_path(), raw=publish.project_path(dbt_vars["raw_data_path"]),
                                 log=context.log.info) as build:
-            if build.raw_path != publish.project_path(dbt_vars["raw_data_path"]):
-                dbt_vars["raw_read_path"] = str(build.raw_path)  # the pre-flight's repaired copy; raw_data_path stays as named
             # the unit tests test the SQL, not the data: left to `make test` and CI, as in `make build`
             args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars, default=str)]
             if config.full_refresh:
                 args.append("--full-refresh")
             context.log.info(f"dbt {' '.join(args)} into {build.copy} (published: {build.published})")
-            with publish.pointed_at(build):  # dagster-dbt starts dbt with a copy of os.environ
+            with publish.pointed_at(build):  # dagster-dbt starts dbt with a copy of os.environ (the copy, RAW_READ_PATH)
                 invocation = dbt.cli(args, context=context, raise_on_error=False)
             yield from invocation.stream()
             if not invocation.is_successful():

@@ -130,9 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with publish.build_copy(published, raw=publish.raw_folder(extra_vars)) as build:
-            if build.raw_path != publish.raw_folder(extra_vars):
-                extra_vars["raw_read_path"] = str(build.raw_path)  # the pre-flight's repaired copy
-            with publish.pointed_at(build):  # profiles.yml: dbt writes the copy
+            with publish.pointed_at(build):  # profiles.yml: dbt writes the copy; the pre-flight's repaired raw copy
                 try:
                     backfill(dates, current, extra_vars, str(build.copy))
                 finally:

@@ -217,6 +217,7 @@ class Build:
     repairs: list[dict]
     log: Log
     work: Path | None = None  # the pre-flight's work folder of this build
+    raw: Path | None = None  # the raw folder or database file as named (raw_path differs when the pre-flight repaired it)
     state: str = "building"  # then "published" or "failed"
 
     @property
@@ -224,8 +225,13 @@ class Build:
         return self.copy.with_name(self.copy.name + ".tmp")
 
     def environment(self) -> dict[str, str]:
-        """The environment variables that point dbt at the copy (profiles.yml reads them)."""
-        env = {"DUCKDB_PATH": str(self.copy)}
+        """The environment variables that point dbt at the copy (profiles.yml reads them) and at the pre-flight's
+        repaired copy of the raw files, if it made one (RAW_READ_PATH, read by the raw_source macro; empty: read
+        raw_data_path as named). The repaired copy's folder is new for every build: as a dbt var it would change
+        dbt's vars and throw away partial parsing on every build; an environment variable that only a macro reads
+        does not."""
+        env = {"DUCKDB_PATH": str(self.copy),
+               "RAW_READ_PATH": str(self.raw_path) if self.raw is not None and self.raw_path != self.raw else ""}
         if not os.environ.get("DUCKDB_TEMP_DIRECTORY"):
             env["DUCKDB_TEMP_DIRECTORY"] = str(self.temp_directory)
         return env
@@ -374,7 +380,7 @@ def build_copy(published: Path | None = None, *, raw: Path | None = None, raw_sc
             log(f"publish: no published warehouse at {published}: a fresh build into {copy.name}")
         build = Build(published=published, copy=copy, failed=failed_path(published),
                       raw_path=preflight.raw_path if preflight else Path(), repairs=preflight.repairs if preflight
-                      else [], log=log, work=work if work is not None and work.exists() else None)
+                      else [], log=log, work=work if work is not None and work.exists() else None, raw=raw)
         try:
             yield build
         except BaseException as error:
@@ -490,8 +496,6 @@ def main(argv: list[str] | None = None) -> int:
         dbt_vars = _dbt_vars(args.vars)
         with build_copy(raw=raw_folder(dbt_vars), raw_schema=dbt_vars.get("raw_schema"),
                         raw_column_map=dbt_vars.get("raw_column_map"), wait=not args.no_wait) as build:
-            if build.raw_path != raw_folder(dbt_vars):
-                dbt_vars["raw_read_path"] = str(build.raw_path)  # the pre-flight's repaired copy; raw_data_path stays as named
             command = dbt_build_command(dbt_args, args.unit_tests)
             if dbt_vars:
                 command += ["--vars", json.dumps(dbt_vars, default=str)]
