@@ -42,6 +42,9 @@ PREDICTED_COLUMNS = {
 }
 # the build timestamp
 NOT_COMPARED = {"segmented_at"}
+# the sample is tiny: Spark's whole-stage code generation and adaptive execution cost more than they save, and two
+# shuffle partitions fill local[*] on two cores (the Spark build 168 -> 140 s alone; profiles.yml, docs/other-engines.md)
+SMALL_DATA_SPARK = {"SPARK_CODEGEN_WHOLESTAGE": "false", "SPARK_ADAPTIVE": "false", "SPARK_SHUFFLE_PARTITIONS": "2"}
 FLOAT_TOLERANCE = 1e-9
 
 
@@ -70,6 +73,7 @@ def spark_build(tmp_path_factory: pytest.TempPathFactory) -> SparkBuild:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_USE_COLORS": "False",
         "SPARK_WAREHOUSE_DIR": str(warehouse_dir),
+        **SMALL_DATA_SPARK,
     }
     env.pop("RAW_DATA_PATH", None)
     warehouse_dir.mkdir(parents=True)
@@ -219,6 +223,7 @@ def test_spark_reads_the_raw_files_too(tmp_path: Path) -> None:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_USE_COLORS": "False",
         "SPARK_WAREHOUSE_DIR": str(tmp_path / "spark-warehouse"),
+        **SMALL_DATA_SPARK,
     }
     env.pop("RAW_DATA_PATH", None)
     completed = subprocess.run(
