@@ -36,14 +36,14 @@
 
 
 {#- The source named by the vars: {kind, path (as the user named it), read_path (what is read: the pre-flight's
-    repaired copy when make build made one, passed in the environment variable RAW_READ_PATH, or the var
-    raw_read_path), schema, label (for messages), identity (recorded with the warehouse)}. The repaired copy's folder
+    repaired copy when make build made one, passed in the environment variable RAW_READ_PATH, which the publish step
+    sets (empty when it repaired nothing) for its own dbt run only; else the var raw_read_path), schema, label (for messages), identity (recorded with the warehouse)}. The repaired copy's folder
     is new for every build: as a var it would change dbt's vars, and dbt parses the whole project again whenever its
     vars change. -#}
 {% macro raw_source() %}
     {% set path = (var('raw_data_path', '') or '') | string | trim %}
     {% set path = path[:-1] if path.endswith('/') and path | length > 1 else path %}
-    {% set read_path = (var('raw_read_path', '') or env_var('RAW_READ_PATH', '') or '') | string | trim %}
+    {% set read_path = (env_var('RAW_READ_PATH', '') or var('raw_read_path', '') or '') | string | trim %}
     {% set read_path = read_path[:-1] if read_path.endswith('/') and read_path | length > 1 else read_path %}
     {% set schema = (var('raw_schema', '') or '') | string | trim %}
     {% if schema | lower == 'raw' %}

@@ -443,6 +443,7 @@ def run_dbt(label: str, out: Path, dbt_vars: dict) -> Path:
         "DBT_PROFILES_DIR": str(PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_USE_COLORS": "False",
+        "RAW_READ_PATH": "",  # set by the publish step for its own dbt run only
     }
     log_path = out / "logs" / label
     args = [str(DBT), *DBT_COMMAND, "--vars", json.dumps(dbt_vars),

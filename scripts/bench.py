@@ -633,6 +633,7 @@ class Scale:
             "DBT_USE_COLORS": "False",
         }
         env.pop("RAW_DATA_PATH", None)
+        env.pop("RAW_READ_PATH", None)  # set by the publish step for its own dbt run only
         if self.threads:
             env["DUCKDB_THREADS"] = str(self.threads)
         return env

@@ -53,6 +53,7 @@ def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", **dbt_va
         "DBT_USE_COLORS": "False",
     }
     env.pop("RAW_DATA_PATH", None)
+    env.pop("RAW_READ_PATH", None)  # set by the publish step for its own dbt run only
     all_vars = {"raw_data_path": str(raw_data_path), **dbt_vars}
     args = [
         str(DBT), *command.split(), "--vars", json.dumps(all_vars),
@@ -107,4 +108,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` (pyproject.toml): one worker more than the cores. Much of each dbt run is single-threaded (start-up,
     parsing, the Python CLV models, Spark's JVM start) while DuckDB uses every core: with one worker per core the two
     cores were busy 74% of the suite's wall time (CPU time / 2 x wall), with one more worker 80%."""
-    return (os.cpu_count() or 1) + 1
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores + 1

@@ -125,6 +125,7 @@ def test_an_export_as_people_make_it_builds_the_fixtures_mart(export: Path, tmp_
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output[-6000:]
     assert "Unable to do partial parsing" not in output, output[:3000]
+    assert "Partial parsing enabled" in (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8")
     repaired = tmp_path / "warehouse" / "segments.preflight"
     folder = (repaired / "published").read_text(encoding="utf-8").strip()
     with duckdb.connect(str(warehouse), read_only=True) as connection:

@@ -323,3 +323,19 @@ def test_the_unit_tests_are_left_to_make_test_unless_asked_for() -> None:
     assert not excluded(publish.dbt_build_command(["--resource-type", "unit_test"]))
     assert not excluded(publish.dbt_build_command(["--exclude-resource-type=test"]))
     assert publish.dbt_build_command(["--full-refresh"])[1:3] == ["build", "--full-refresh"]
+
+
+def test_the_build_environment_names_the_repaired_copy_only_when_there_is_one(tmp_path: Path) -> None:
+    """dbt reads the pre-flight's repaired copy through RAW_READ_PATH (not a dbt var: a var that changes on every
+    build would make dbt parse the whole project every time); empty when nothing was repaired, so that a value
+    inherited from the shell is never read."""
+    raw, repaired = tmp_path / "raw", tmp_path / "w.preflight" / "20261204T000000Z" / "raw"
+
+    def environment(raw_path: Path) -> dict[str, str]:
+        return publish.Build(published=tmp_path / "w.duckdb", copy=tmp_path / "w.building.duckdb",
+                             failed=tmp_path / "w.failed.duckdb", raw_path=raw_path, repairs=[], log=print,
+                             raw=raw).environment()
+
+    assert environment(repaired)["RAW_READ_PATH"] == str(repaired)
+    assert environment(raw)["RAW_READ_PATH"] == ""
+    assert environment(raw)["DUCKDB_PATH"] == str(tmp_path / "w.building.duckdb")
