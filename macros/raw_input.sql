@@ -37,9 +37,9 @@
 
 {#- The source named by the vars: {kind, path (as the user named it), read_path (what is read: the pre-flight's
     repaired copy when make build made one, passed in the environment variable RAW_READ_PATH, which the publish step
-    sets (empty when it repaired nothing) for its own dbt run only; else the var raw_read_path), schema, label (for messages), identity (recorded with the warehouse)}. The repaired copy's folder
-    is new for every build: as a var it would change dbt's vars, and dbt parses the whole project again whenever its
-    vars change. -#}
+    sets, empty when it repaired nothing, for its own dbt run only; else the var raw_read_path), schema, label (for
+    messages), identity (recorded with the warehouse)}. The repaired copy's folder is new for every build: as a var
+    it would change dbt's vars, and dbt parses the whole project again whenever its vars change. -#}
 {% macro raw_source() %}
     {% set path = (var('raw_data_path', '') or '') | string | trim %}
     {% set path = path[:-1] if path.endswith('/') and path | length > 1 else path %}

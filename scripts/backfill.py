@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with publish.build_copy(published, raw=publish.raw_folder(extra_vars)) as build:
-            with publish.pointed_at(build):  # profiles.yml: dbt writes the copy; the pre-flight's repaired raw copy
+            with publish.pointed_at(build):  # dbt writes the copy and reads the pre-flight's repaired raw copy, if any
                 try:
                     backfill(dates, current, extra_vars, str(build.copy))
                 finally:
