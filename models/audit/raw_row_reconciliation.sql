@@ -3,16 +3,29 @@
 -- Nothing is dropped silently: raw_rows = staged_rows + rejected_rows + erased_rows for every table (tested).
 -- anonymous_rows: the staged events without a customer_id (kept and counted, never scored; 0 for other tables).
 {%- set erased = {
-    'customers': is_erased_customer('customer_id'),
-    'orders': is_erased_customer('customer_id'),
-    'order_items': is_erased_order('order_id'),
-    'support_tickets': is_erased_customer('customer_id'),
-    'referrals': is_erased_customer('referrer_customer_id') ~ ' or ' ~ is_erased_customer('referred_customer_id'),
-    'events': is_erased_customer('customer_id'),
+    'customers': is_erased_customer('customer_id', 'erasure_requests'),
+    'orders': is_erased_customer('customer_id', 'erasure_requests'),
+    'order_items': is_erased_order('order_id', 'erasure_requests', 'source_orders'),
+    'support_tickets': is_erased_customer('customer_id', 'erasure_requests'),
+    'referrals': is_erased_customer('referrer_customer_id', 'erasure_requests') ~ ' or ' ~ is_erased_customer('referred_customer_id', 'erasure_requests'),
+    'events': is_erased_customer('customer_id', 'erasure_requests'),
 } %}
 {%- set tables = ['customers', 'orders', 'order_items', 'support_tickets', 'referrals', 'events'] %}
 
 with
+
+{# the forget list and the raw orders, read by the erased-row counts (macros/erasure.sql) -#}
+erasure_requests as (  -- noqa: ST03 (unused when the source has no forget list)
+
+    select * from {{ ref('raw_shop__erasure_requests') }}
+
+),
+
+source_orders as (  -- noqa: ST03 (unused when the source has no forget list)
+
+    select * from {{ ref('raw_shop__orders') }}
+
+),
 
 {% for table_name in tables %}
     raw_{{ table_name }} as (

@@ -13,12 +13,19 @@
 {%- set typed_columns = raw_typed_columns('referrals') %}
 with
 
+{# the forget list (macros/erasure.sql): its customers' raw rows are left out in `source` -#}
+erasure_requests as (  -- noqa: ST03 (unused when the source has no forget list)
+
+    select * from {{ ref('raw_shop__erasure_requests') }}
+
+),
+
 source as (
 
     select * from {{ ref('raw_shop__referrals') }}
     where
-        not {{ is_erased_customer('referrer_customer_id') }}
-        and not {{ is_erased_customer('referred_customer_id') }}
+        not {{ is_erased_customer('referrer_customer_id', 'erasure_requests') }}
+        and not {{ is_erased_customer('referred_customer_id', 'erasure_requests') }}
 
 ),
 
