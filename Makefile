@@ -38,7 +38,7 @@ test: venv
 	$(BIN)/python -m pytest
 
 lint: venv
-	$(BIN)/sqlfluff lint models tests/audit tests/marts tests/reference tests/staging analyses --processes $$(nproc)
+	$(BIN)/sqlfluff lint models tests/audit tests/marts tests/project tests/reference tests/staging analyses --processes $$(nproc)
 	$(BIN)/ruff check clv scripts tests/python models orchestration
 
 ## backtest: fit the predicted-value models on the orders up to SPLIT, predict the purchases after it and compare

@@ -11,14 +11,14 @@
     {% for result in results if result.status == 'success' and result.node.resource_type == 'model' %}
         {% do built.update({result.node.name: result.node.relation_name}) %}
     {% endfor %}
-    {#- the final counts: the staging models, after the cross-table checks (unknown_customer, unknown_order), as the
-        rejected-share test and audit.raw_row_reconciliation count them. Where a build stopped before a table's
-        staging models (a failed test upstream), its base model's counts stand in, before those checks, and the
+    {#- the final counts: after the cross-table checks (unknown_customer, unknown_order; macros/checked_rows.sql), as
+        the rejected-share test and audit.raw_row_reconciliation count them. Where a build stopped before a table's
+        final models (a failed test upstream), its base model's counts stand in, before those checks, and the
         summary says so. Not audit.rejected_rows: a table over the rejection limit stops the build before it. -#}
     {% set queries = [] %}
     {% set before_checks = [] %}
     {% for table_name in ['customers', 'events', 'order_items', 'orders', 'referrals', 'support_tickets'] %}
-        {% set kept, rejected, base = 'stg_shop__' ~ table_name, 'stg_shop__rejected_' ~ table_name,
+        {% set kept, rejected, base = checked_rows_models()[table_name].kept, checked_rows_models()[table_name].rejected,
             'base_shop__' ~ table_name %}
         {% if kept in built and rejected in built %}
             {% do queries.append(
@@ -27,8 +27,8 @@
                 ~ " union all select '" ~ table_name ~ "', rejection_reason, count(*) from " ~ built[rejected]
                 ~ " group by rejection_reason") %}
         {% elif base in built %}
-            {#- only orders and order_items have checks after their base model -#}
-            {% if table_name in ('orders', 'order_items') %}{% do before_checks.append(table_name) %}{% endif %}
+            {#- every table but customers has a cross-table check after its base model -#}
+            {% if table_name != 'customers' %}{% do before_checks.append(table_name) %}{% endif %}
             {% do queries.append(
                 "select '" ~ table_name ~ "' as table_name, coalesce(rejection_reason, '(kept)') as reason,"
                 ~ " count(*) as row_count from " ~ built[base] ~ " group by all") %}
@@ -53,7 +53,7 @@
         {% set before_checks = before_checks | select('in', shown) | list %}
         {% if before_checks %}
             {% do log('  (' ~ before_checks | join(', ') ~ ': counted before the cross-table checks (unknown_customer,'
-                ~ ' unknown_order), as the build stopped before their staging models)', info=true) %}
+                ~ ' unknown_order), as the build stopped before their final models)', info=true) %}
         {% endif %}
         {% if 'raw_row_reconciliation' in built %}
             {#- rows of customers who asked to be forgotten are in no model: only their count is shown -#}

@@ -1,5 +1,6 @@
--- One row per raw table: rows read from the raw file, rows kept by staging, rows rejected, and rows left out because
--- their customer asked to be forgotten (reason erasure_request; only counted, never listed: README "Personal data").
+-- One row per raw table: rows read from the raw file, rows kept after every check (staged_rows; the cross-table
+-- checks included: macros/checked_rows.sql), rows rejected, and rows left out because their customer asked to be
+-- forgotten (reason erasure_request; only counted, never listed: README "Personal data").
 -- Nothing is dropped silently: raw_rows = staged_rows + rejected_rows + erased_rows for every table (tested).
 -- anonymous_rows: the staged events without a customer_id (kept and counted, never scored; 0 for other tables).
 {%- set erased = {
@@ -15,13 +16,13 @@
 with
 
 {# the forget list and the raw orders, read by the erased-row counts (macros/erasure.sql) -#}
-erasure_requests as (  -- noqa: ST03 (unused when the source has no forget list)
+erasure_requests as (  -- noqa: ST03
 
     select * from {{ ref('raw_shop__erasure_requests') }}
 
 ),
 
-source_orders as (  -- noqa: ST03 (unused when the source has no forget list)
+source_orders as (  -- noqa: ST03
 
     select * from {{ ref('raw_shop__orders') }}
 
@@ -49,13 +50,13 @@ source_orders as (  -- noqa: ST03 (unused when the source has no forget list)
             {%- else %}
                 0 as anonymous_count
             {%- endif %}
-        from {{ ref('stg_shop__' ~ table_name) }}
+        from {{ ref(checked_rows_models()[table_name].kept) }}
 
     ),
 
     rejected_{{ table_name }} as (
 
-        select count(*) as row_count from {{ ref('stg_shop__rejected_' ~ table_name) }}
+        select count(*) as row_count from {{ ref(checked_rows_models()[table_name].rejected) }}
 
     ),
 

@@ -1,5 +1,6 @@
 -- Every rejected raw row of every table, with its reason code, the column that failed and the raw value: the
--- one place to see what the build could not use and why.
+-- one place to see what the build could not use and why (the row checks' and the cross-table checks' rejections:
+-- macros/checked_rows.sql).
 {%- set tables = {
     'customers': 'customer_id', 'orders': 'order_id', 'order_items': 'order_id',
     'support_tickets': 'ticket_id', 'referrals': 'referred_customer_id',
@@ -10,7 +11,7 @@ with
 {% for table_name in tables %}
     rejected_{{ table_name }} as (
 
-        select * from {{ ref('stg_shop__rejected_' ~ table_name) }}
+        select * from {{ ref(checked_rows_models()[table_name].rejected) }}
 
     ),
 

@@ -13,7 +13,7 @@ customers as (
 
 orders as (
 
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders__customer_known') }}
 
 ),
 

@@ -85,10 +85,10 @@ def test_the_build_summary_ends_with_the_boundary_tests_words(stopped_build: Dbt
         (f"orders: 100.0% of {OLD_ORDERS + 15:,} raw rows rejected (limit max_rejected_share = 0.4): "
          f"date_before_earliest_valid {OLD_ORDERS:,} (ordered_at; dated before earliest_valid_date = 2000-01-01: "
          "lower earliest_valid_date if these dates are real), unknown_customer 10 (customer_id), date_in_future 1 "
-         "(ordered_at), and 4 more (listed above); the rows: staging.stg_shop__rejected_orders"),
+         "(ordered_at), and 4 more (listed above); the rows: intermediate.int_orders__rejected"),
         # no kept order: its own words, not a huge number of days
         (f"no order was kept (every raw order was rejected, or the orders file is empty): none in the {days:,} days "
-         "from earliest_valid_date 2000-01-01 to as_of_date 2024-12-01; why: staging.stg_shop__rejected_orders"),
+         "from earliest_valid_date 2000-01-01 to as_of_date 2024-12-01; why: intermediate.int_orders__rejected"),
     ]
     # dbt's own lines count something meaningful: rejected rows, days without a kept order
     assert f"FAIL {OLD_ORDERS + 15} rejected_share_within_limit_base_shop__orders" in stopped_build.output
@@ -103,7 +103,7 @@ def test_the_summary_of_a_stopped_build_counts_after_the_cross_table_checks(stop
     """The orders test failed after the staging models were built: their counts are shown, unknown_customer
     included, and they agree with the test's."""
     rejected = dict(stopped_build.query(
-        "select rejection_reason, count(*) from staging.stg_shop__rejected_orders group by 1"))
+        "select rejection_reason, count(*) from intermediate.int_orders__rejected group by 1"))
     shown = {reason: rows for (table, reason), rows in summary_counts(stopped_build.output).items()
              if table == "orders"}
     assert shown == {"(kept)": 0, **rejected}

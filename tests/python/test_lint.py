@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 
 def test_sqlfluff_lint_passes() -> None:
     result = subprocess.run(
-        [str(BIN / "sqlfluff"), "lint", "models", "tests/audit", "tests/marts", "tests/reference", "tests/staging", "analyses",
+        [str(BIN / "sqlfluff"), "lint", "models", "tests/audit", "tests/marts", "tests/project", "tests/reference", "tests/staging", "analyses",
          "--nocolor", "--processes", str(os.cpu_count() or 1)],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600, check=False,
     )

@@ -15,7 +15,7 @@ with
 
 orders as (
 
-    select ordered_date from {{ ref('stg_shop__orders') }}
+    select ordered_date from {{ ref('int_orders__customer_known') }}
 
 ),
 
@@ -86,7 +86,7 @@ worded as (
                 then 'no order was kept (every raw order was rejected, or the orders file is empty): none in the '
                     || {{ count_text('days_behind') }}
                     || ' days from earliest_valid_date {{ var("earliest_valid_date") }} to as_of_date '
-                    || cast(as_of_date as string) || '; why: staging.stg_shop__rejected_orders'
+                    || cast(as_of_date as string) || '; why: intermediate.int_orders__rejected'
             when newest_order_date is null
                 then 'no kept order in the ' || {{ count_text('days_behind') }}
                     || ' days from earliest_valid_date {{ var("earliest_valid_date") }} to as_of_date '

@@ -10,13 +10,13 @@ customers as (
 
 tickets as (
 
-    select * from {{ ref('stg_shop__support_tickets') }}
+    select * from {{ ref('int_support_tickets__customer_known') }}
 
 ),
 
 referrals as (
 
-    select * from {{ ref('stg_shop__referrals') }}
+    select * from {{ ref('int_referrals__customers_known') }}
 
 ),
 

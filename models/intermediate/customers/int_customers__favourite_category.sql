@@ -21,7 +21,7 @@ order_items as (
         order_id,
         category,
         quantity
-    from {{ ref('stg_shop__order_items') }}
+    from {{ ref('int_order_items__order_known') }}
     where category is not null
 
 ),

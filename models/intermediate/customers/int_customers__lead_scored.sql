@@ -27,19 +27,19 @@ customers as (
 
 events as (
 
-    select * from {{ ref('stg_shop__events') }}
+    select * from {{ ref('int_events__customer_known') }}
 
 ),
 
 referrals as (
 
-    select * from {{ ref('stg_shop__referrals') }}
+    select * from {{ ref('int_referrals__customers_known') }}
 
 ),
 
 tickets as (
 
-    select * from {{ ref('stg_shop__support_tickets') }}
+    select * from {{ ref('int_support_tickets__customer_known') }}
 
 ),
 

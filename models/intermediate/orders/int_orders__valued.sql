@@ -5,17 +5,17 @@
 --
 -- Incremental (delete+insert on order_id): a row depends on its order, the Tết windows and the as-of date's cut-off
 -- only (how long ago an order was placed is computed by its readers), so a run deletes the orders that left
--- stg_shop__orders and those after the as-of date (an earlier as-of date: a backfill), then values the orders
--- stg_shop__orders wrote since this model last ran (`staged_at`), the orders not here yet (new, or inside a later
--- as-of date) and the orders of days whose Tết-season flag changed (the seed or the season vars). The result equals
--- a full rebuild (tests/python/test_incremental.py).
+-- int_orders__customer_known and those after the as-of date (an earlier as-of date: a backfill), then values the
+-- orders stg_shop__orders wrote since this model last ran (`staged_at`), the orders not here yet (new, inside a
+-- later as-of date, or whose customer arrived late) and the orders of days whose Tết-season flag changed (the seed
+-- or the season vars). The result equals a full rebuild (tests/python/test_incremental.py).
 {{ config(
     materialized=incremental_or_table(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
     pre_hook=[
-        "{% if is_incremental() %}delete from {{ this }} where ordered_date > (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of) or order_id not in (select staged.order_id from {{ ref('stg_shop__orders') }} as staged){% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where ordered_date > (select as_of.as_of_date from {{ ref('int_as_of_date') }} as as_of) or order_id not in (select staged.order_id from {{ ref('int_orders__customer_known') }} as staged){% endif %}",
     ],
 ) }}
 with
@@ -23,7 +23,7 @@ with
 {# read by two parts of the query (the orders, their dates): each scans only its columns, nothing full-width is kept -#}
 orders as {{ cte_inlined() }} (
 
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders__customer_known') }}
 
 ),
 

@@ -1,20 +1,20 @@
--- The orders rows that passed every check in base_shop__orders and belong to a kept customer;
--- stg_shop__rejected_orders holds the rest. The ship province is matched here, against the aliases seed (as in
--- stg_shop__customers), so that the incremental base model never depends on the seed.
+-- The orders rows that passed every row check in base_shop__orders; stg_shop__rejected_orders holds the rest.
+-- Whether the customer was kept is checked after staging (int_orders__customer_known: unknown_customer). The ship
+-- province is matched here, against the aliases seed (as in stg_shop__customers), so that the incremental base
+-- model never depends on the seed.
 --
 -- Incremental (delete+insert on order_id), so that a night writes the orders that changed, not all of them: a run
--- first deletes the orders base_shop__orders loaded since this model last ran and the orders of customers who
--- are no longer kept (rejected or erased since), then inserts every kept order of a kept customer that was loaded
--- since (`loaded_at`), is not here yet (e.g. its customer arrived late) or whose ship-province spelling now matches
--- another province (an alias added to the seed). `staged_at` says which run wrote the row (stg_shop__order_items
--- follows it). The result equals a full rebuild (tests/python/test_incremental.py).
+-- first deletes the orders base_shop__orders loaded since this model last ran, then inserts every kept order that
+-- was loaded since (`loaded_at`) or whose ship-province spelling now matches another province (an alias added to
+-- the seed). `staged_at` says which run wrote the row (int_orders__valued follows it). The result equals a full
+-- rebuild (tests/python/test_incremental.py).
 {{ config(
     materialized=incremental_or_table(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
     pre_hook=[
-        "{% if is_incremental() %}delete from {{ this }} where order_id in (select reloaded.order_key from {{ ref('base_shop__orders') }} as reloaded where reloaded.loaded_at > (select max(staged.loaded_at) from {{ this }} as staged)) or customer_id not in (select kept.customer_id from {{ ref('stg_shop__customers') }} as kept){% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where order_id in (select reloaded.order_key from {{ ref('base_shop__orders') }} as reloaded where reloaded.loaded_at > (select max(staged.loaded_at) from {{ this }} as staged)){% endif %}",
     ],
 ) }}
 with
@@ -42,12 +42,6 @@ province_spellings as (
 province_codes as (
 
     {{ matched_province_keys('province_spellings', 'province_aliases') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('stg_shop__customers') }}
 
 ),
 
@@ -107,12 +101,10 @@ kept as (
         on base.ship_province_name = province_codes.spelling
     where
         base.rejection_reason is null
-        and base.customer_id in (select customers.customer_id from customers)
         -- noqa: disable=LT02
         {%- if is_incremental() %}
             and (
                 base.loaded_at > (select staged_watermark.loaded_at from staged_watermark)
-                or base.order_id not in (select staged.order_id from {{ this }} as staged)
                 or base.ship_province_name in (select rematched_spellings.spelling from rematched_spellings)
             )
         {%- endif %}

@@ -18,8 +18,9 @@
 {%- set typed_columns = raw_read.typed_columns %}
 with
 
-{# the forget list (macros/erasure.sql): its customers' raw rows are left out in `source` -#}
-erasure_requests as (  -- noqa: ST03 (unused when the source has no forget list)
+{# the forget list (macros/erasure.sql): its customers' raw rows are left out in `source` (unused, hence noqa,
+    when the source has no forget list) -#}
+erasure_requests as (  -- noqa: ST03
 
     select * from {{ ref('raw_shop__erasure_requests') }}
 

@@ -2,6 +2,7 @@
 -- customer_id is anonymous: kept (is_anonymous), never rejected for it, and not scored. With an event_id, a second
 -- row of the same id is a duplicate (an identical copy: duplicate_row; different content: conflicting_duplicate,
 -- and none of its rows is used); without one, a row identical in every column to an earlier row is a duplicate_row.
+-- Whether its customer was kept is checked after staging (int_events__customer_known: unknown_customer).
 {%- set checks = [
     {'when': 'event_at_text is null', 'reason': 'missing_required_value', 'column': 'event_at', 'value': 'event_at_text'},
     {'when': 'event_type_text is null', 'reason': 'missing_required_value', 'column': 'event_type', 'value': 'event_type_text'},
@@ -24,8 +25,9 @@
 {%- endset %}
 with
 
-{# the forget list (macros/erasure.sql): its customers' raw rows are left out in `source` -#}
-erasure_requests as (  -- noqa: ST03 (unused when the source has no forget list)
+{# the forget list (macros/erasure.sql): its customers' raw rows are left out in `source` (unused, hence noqa,
+    when the source has no forget list) -#}
+erasure_requests as (  -- noqa: ST03
 
     select * from {{ ref('raw_shop__erasure_requests') }}
 
@@ -36,12 +38,6 @@ source as {{ raw_read.cte }} (
 
     select * from {{ ref('raw_shop__events') }}
     where not {{ is_erased_customer('customer_id', 'erasure_requests') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('stg_shop__customers') }}
 
 ),
 
@@ -168,27 +164,22 @@ final as (
             when events.row_rejection_reason is not null then events.row_rejection_reason
             when events.copy_number > 1 then 'duplicate_row'
             when events.rows_with_key > events.identical_rows then 'conflicting_duplicate'
-            when events.customer_id is not null and customers.customer_id is null then 'unknown_customer'
         end as rejection_reason,
         case
             when events.row_rejection_reason is not null then events.rejected_column
             when events.copy_number > 1 or events.rows_with_key > events.identical_rows
                 then case when events.event_id is not null then 'event_id' else 'event_at' end
-            when events.customer_id is not null and customers.customer_id is null then 'customer_id'
         end as rejected_column,
         case
             when events.row_rejection_reason is not null then events.rejected_value
             when events.copy_number > 1 or events.rows_with_key > events.identical_rows
                 then coalesce(events.event_id, events.event_at_text)
-            when events.customer_id is not null and customers.customer_id is null then events.customer_id
         end as rejected_value
     from duplicates_flagged as events
     left join event_type_codes
         on events.event_type_text is not distinct from event_type_codes.event_type_text
     left join channel_codes
         on events.channel_text is not distinct from channel_codes.channel_text
-    left join customers
-        on events.customer_id = customers.customer_id
 
 )
 

@@ -1,6 +1,6 @@
 -- Every raw order-line row, typed, with the reason it cannot be used (null when it can). A line is keyed by
--- (order_id, line_number). Whether its order was kept is checked downstream (stg_shop__order_items: unknown_order),
--- so that every check here depends on the lines of one order only.
+-- (order_id, line_number). Whether its order was kept is checked after staging (int_order_items__order_known:
+-- unknown_order), so that every check here depends on the lines of one order only.
 --
 -- Incremental (delete+insert on order_key): a run re-checks the lines of every order that base_shop__orders
 -- (re)loaded since this model last ran, lines of orders it has not seen yet, and lines without an order id. Lines
@@ -33,13 +33,13 @@ with
 
 {# the forget list and the raw orders (macros/erasure.sql): the lines of its customers' orders are left out in
     `source` -#}
-erasure_requests as (  -- noqa: ST03 (unused when the source has no forget list)
+erasure_requests as (  -- noqa: ST03
 
     select * from {{ ref('raw_shop__erasure_requests') }}
 
 ),
 
-raw_orders as (  -- noqa: ST03 (unused when the source has no forget list)
+raw_orders as (  -- noqa: ST03
 
     select * from {{ ref('raw_shop__orders') }}
 

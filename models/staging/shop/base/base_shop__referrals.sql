@@ -1,5 +1,6 @@
 -- Every raw referral row, typed, with the reason it cannot be used (null when it can). A customer is referred
--- at most once: two different referrals of the same customer are ambiguous and neither is used.
+-- at most once: two different referrals of the same customer are ambiguous and neither is used. Whether both
+-- customers were kept is checked after staging (int_referrals__customers_known: unknown_customer).
 {%- set checks = [
     {'when': 'referrer_customer_id is null', 'reason': 'missing_id', 'column': 'referrer_customer_id', 'value': 'referrer_customer_id'},
     {'when': 'referred_customer_id is null', 'reason': 'missing_id', 'column': 'referred_customer_id', 'value': 'referred_customer_id'},
@@ -13,8 +14,9 @@
 {%- set typed_columns = raw_typed_columns('referrals') %}
 with
 
-{# the forget list (macros/erasure.sql): its customers' raw rows are left out in `source` -#}
-erasure_requests as (  -- noqa: ST03 (unused when the source has no forget list)
+{# the forget list (macros/erasure.sql): its customers' raw rows are left out in `source` (unused, hence noqa,
+    when the source has no forget list) -#}
+erasure_requests as (  -- noqa: ST03
 
     select * from {{ ref('raw_shop__erasure_requests') }}
 
@@ -26,12 +28,6 @@ source as (
     where
         not {{ is_erased_customer('referrer_customer_id', 'erasure_requests') }}
         and not {{ is_erased_customer('referred_customer_id', 'erasure_requests') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('stg_shop__customers') }}
 
 ),
 
@@ -94,28 +90,19 @@ final as (
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.row_rejection_reason
             when duplicates_flagged.copy_number > 1 then 'duplicate_row'
             when duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'conflicting_duplicate'
-            when referrers.customer_id is null or referred.customer_id is null then 'unknown_customer'
         end as rejection_reason,
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_column
             when duplicates_flagged.copy_number > 1
                 or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'referred_customer_id'
-            when referrers.customer_id is null then 'referrer_customer_id'
-            when referred.customer_id is null then 'referred_customer_id'
         end as rejected_column,
         case
             when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_value
             when duplicates_flagged.copy_number > 1
                 or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows
                 then duplicates_flagged.referred_customer_id
-            when referrers.customer_id is null then duplicates_flagged.referrer_customer_id
-            when referred.customer_id is null then duplicates_flagged.referred_customer_id
         end as rejected_value
     from duplicates_flagged
-    left join customers as referrers
-        on duplicates_flagged.referrer_customer_id = referrers.customer_id
-    left join customers as referred
-        on duplicates_flagged.referred_customer_id = referred.customer_id
 
 )
 
