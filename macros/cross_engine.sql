@@ -200,8 +200,9 @@
 {%- endmacro %}
 
 
-{#- Whether the engine runs the dbt Python models (clv_model_params, int_customers__clv_scored). Where it does not,
-    they are disabled (dbt_project.yml, same rule) and the predicted columns are null (docs/other-engines.md). -#}
+{#- Whether the engine runs the dbt Python models (int_customers__clv_fitted, int_customers__clv_scored). Where it
+    does not, they and the mart clv_model_params are disabled (dbt_project.yml, same rule) and the predicted columns
+    are null (docs/other-engines.md). -#}
 {% macro python_models_enabled() -%}
     {{ return(target.type == 'duckdb') }}
 {%- endmacro %}

@@ -1,17 +1,17 @@
 """Predicted purchases, probability alive and predicted value per customer with at least one purchase, from the
-parameters in `clv_model_params` (see the `clv` package). A model that did not converge leaves its columns null."""
+parameters in `int_customers__clv_fitted` (see the `clv` package). A model that did not converge leaves its columns
+null."""
 
 import numpy as np
 import pyarrow as pa
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     from clv import bg_nbd, gamma_gamma
     from clv.predict import PREDICTION_COLUMNS, predict
 
     params = {}
-    for model_name, parameter, value in dbt.ref("clv_model_params").project("model, parameter, value").fetchall():
+    for model_name, parameter, value in dbt.ref("int_customers__clv_fitted").project("model, parameter, value").fetchall():
         params.setdefault(model_name, {})[parameter] = value
 
     def fitted(model_name, names):

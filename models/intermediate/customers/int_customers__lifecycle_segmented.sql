@@ -10,6 +10,8 @@
 --   casual        everyone else
 -- "Within the last N days" means N days ago or fewer, exactly the negation of "more than N days ago".
 -- The flags is_vip, is_loyal, is_price_hunter and is_at_risk are the rules alone, so they may overlap.
+-- The seed lifecycle_segments keeps this order as rule_order (for the report): the singular test
+-- tests/reference/assert_lifecycle_rule_order_matches_seed.sql reads it from the `case` below and compares.
 with
 
 order_history as (

@@ -1,5 +1,6 @@
 -- Lifecycle segments within each home region: customers and net revenue per (region, segment) and their shares
--- of the region's customers and revenue (each region's shares sum to 1).
+-- of the region's customers and revenue (each region's shares sum to 1). The shape is shared with
+-- segment_by_channel (macro segment_shares_within).
 with
 
 customer_segments as (
@@ -8,32 +9,10 @@ customer_segments as (
 
 ),
 
-region_segments as (
+region_shares as (
 
-    select
-        home_region,
-        lifecycle_segment,
-        count(*) as customers,
-        sum(net_revenue) as net_revenue,
-        max(as_of_date) as as_of_date
-    from customer_segments
-    group by home_region, lifecycle_segment
-
-),
-
-shares as (
-
-    select
-        home_region,
-        lifecycle_segment,
-        customers,
-        cast(customers as double) / sum(customers) over (partition by home_region) as customer_share,
-        net_revenue,
-        cast(net_revenue as double)
-        / nullif(cast(sum(net_revenue) over (partition by home_region) as double), 0) as revenue_share,
-        as_of_date
-    from region_segments
+    {{ segment_shares_within('customer_segments', 'home_region') }}
 
 )
 
-select * from shares
+select * from region_shares

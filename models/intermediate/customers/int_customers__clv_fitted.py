@@ -1,5 +1,6 @@
 """The fitted BG/NBD and Gamma-Gamma parameters as of the as-of date: one row per parameter, with the fit's
-log-likelihood, number of customers and status. A model that did not fit has null values and says why.
+log-likelihood, number of customers and status. A model that did not fit has null values and says why. Read by
+int_customers__clv_scored; the mart clv_model_params publishes it as it is.
 
 The fitting code lives in the `clv` package at the root of this project (on the Python path through
 `module_paths` in profiles.yml), so that the backtest and the tests run the very same code.
@@ -16,7 +17,6 @@ SCHEMA = pa.schema([
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
     from clv.fit import fit_bg_nbd, fit_gamma_gamma
 
     summary = dbt.ref("int_customers__purchase_summary").project(
