@@ -39,7 +39,7 @@ from conftest import PROJECT_DIR, DbtRun
 from scripts import export_marts
 
 SALT = "test-salt-bi-recipes"
-DOCS = ("README.md", "docs/bi.md", "docs/report.md")
+DOCS = ("README.md", "docs/bi.md", "docs/report.md", "docs/history.md")
 PLACEHOLDER = "/srv/segments"
 TOLERANCE = 1e-9
 
