@@ -1,12 +1,12 @@
 """Every SQL snippet of the BI docs runs, through the client BI tools use, and gives the figures of the mart (issue 17).
 
-The snippets are read from README.md, docs/bi.md and docs/report.md: every fenced ```sql block, every inline code
-span that starts with `select`, and every `.sql("select ...")` in an inline Python example. Each is run through
-SQLAlchemy with duckdb-engine (the dialect Superset uses), on an engine made from the Superset recipe of docs/bi.md
-(its URI and engine parameters, the placeholder /srv/segments replaced by this test's folder): on the BI file, or,
-for the snippet titled "(the warehouse, restricted)", on the warehouse. Its result is compared with the same
-figures computed here in Python from the warehouse's marts.customer_segments (and the history, the seeds, staging),
-not from the reporting marts the snippets read:
+The snippets are read from README.md, docs/bi.md, docs/report.md and docs/history.md: every fenced ```sql block,
+every inline code span that starts with `select`, and every `.sql("select ...")` in an inline Python example. Each
+is run through SQLAlchemy with duckdb-engine (the dialect Superset uses), on an engine made from the Superset recipe
+of docs/bi.md (its URI and engine parameters, the placeholder /srv/segments replaced by this test's folder): on the
+BI file, or, for the snippet titled "(the warehouse, restricted)", on the warehouse. Its result is compared with the
+same figures computed here in Python from the warehouse's marts.customer_segments (and the history, the seeds,
+staging), not from the reporting marts the snippets read:
 
 - a `select * from <mart>` (in the BI file, or a Parquet file of the export) must give the mart's rows, customer ids
   hashed with the salt;
@@ -39,7 +39,7 @@ from conftest import PROJECT_DIR, DbtRun
 from scripts import export_marts
 
 SALT = "test-salt-bi-recipes"
-DOCS = ("README.md", "docs/bi.md", "docs/report.md")
+DOCS = ("README.md", "docs/bi.md", "docs/report.md", "docs/history.md")
 PLACEHOLDER = "/srv/segments"
 TOLERANCE = 1e-9
 

@@ -120,7 +120,7 @@ def test_transitions_reconcile_with_the_history(backfilled: tuple) -> None:
 
 
 def test_the_transitions_queries_of_the_docs_count_the_backfilled_moves(backfilled: tuple) -> None:
-    """The transitions snippets of README.md and docs/bi.md, through duckdb-engine on the BI file the backfill
+    """The transitions snippets of docs/history.md and docs/bi.md, through duckdb-engine on the BI file the backfill
     published, against the moves counted from the history (test_bi_recipes.py runs them on one as-of date, where
     they are empty)."""
     from test_bi_recipes import Mart, check_snippets, doc_snippets
