@@ -1,5 +1,5 @@
 {#- Custom segments: analysts declare named segments as nested `all` / `any` groups of conditions on the columns of
-    customer_segments (see models/marts/_custom_segments.yml and the README). These macros check every definition
+    customer_segments (see models/marts/_custom_segments.yml and docs/custom-segments.md). These macros check every definition
     and compile it to a SQL predicate. Column names are only ever taken from the mart's contract, and values are
     always rendered as typed literals, so a definition cannot inject SQL. Every problem found is reported, one line
     each naming the segment and the condition, and the build stops before any custom segment is written. -#}

@@ -1,8 +1,8 @@
-{#- Customers who asked to be forgotten (raw table erasure_requests, one customer_id per row; see README "Personal
-    data"). Their raw rows are left out of every model at the first step (the `source` CTE of each base model) and
-    only counted, as erased_rows, in audit.raw_row_reconciliation (reason erasure_request); rows that earlier runs
-    loaded into the incremental models (and the segment history, including histories moved aside for another
-    source) are deleted by those models' pre-hooks.
+{#- Customers who asked to be forgotten (raw table erasure_requests, one customer_id per row; see
+    docs/personal-data.md). Their raw rows are left out of every model at the first step (the `source` CTE of each
+    base model) and only counted, as erased_rows, in audit.raw_row_reconciliation (reason erasure_request); rows that
+    earlier runs loaded into the incremental models (and the segment history, including histories moved aside for
+    another source) are deleted by those models' pre-hooks.
     A model names the list in an import CTE of its own, which it passes here by name:
         erasure_requests as (select * from {{ ref('raw_shop__erasure_requests') }}),
         ... where not {{ is_erased_customer('customer_id', 'erasure_requests') }}

@@ -1,6 +1,6 @@
 -- One row per raw table: rows read from the raw file, rows kept after every check (staged_rows; the cross-table
 -- checks included: macros/checked_rows.sql), rows rejected, and rows left out because their customer asked to be
--- forgotten (reason erasure_request; only counted, never listed: README "Personal data").
+-- forgotten (reason erasure_request; only counted, never listed: docs/personal-data.md).
 -- Nothing is dropped silently: raw_rows = staged_rows + rejected_rows + erased_rows for every table (tested).
 -- anonymous_rows: the staged events without a customer_id (kept and counted, never scored; 0 for other tables).
 {%- set erased = {

@@ -1,11 +1,11 @@
 -- No direct identifier reaches a BI-facing model (meta bi_facing: true). A column is a direct identifier when any
 -- source or model YAML tags a column of that name `meta: {direct_identifier: true}` (name, email, phone, birth
--- date, company name; README "Personal data"). Two checks, each row returned is one finding:
+-- date, company name; docs/personal-data.md). Two checks, each row returned is one finding:
 --   1. by name: a BI-facing model has a column named like a direct identifier;
 --   2. by value: a text column of a BI-facing model holds a value equal to a staged customer's name, email, phone,
 --      company name or birth date (values of 5 characters or more, so that short codes cannot collide). This
 --      catches a renamed or concatenated copy that the name check cannot see. customer_id is not scanned: it is the
---      retailer's own key, kept on purpose (if your ids are phone numbers or emails, see README "Personal data").
+--      retailer's own key, kept on purpose (if your ids are phone numbers or emails, see docs/personal-data.md).
 -- The depends_on lines make the test run after every BI-facing model; a BI-facing model missing from them stops
 -- the test with a message naming it.
 -- depends_on: {{ ref('customer_segments') }}

@@ -25,5 +25,5 @@ select
     *,
     'lead score: all ' || {{ count_text('potential_customers') }} || ' potential customers have the same lead_points ('
     || cast(lead_points as string) || '), so every lead_score is 0 and every lead_grade D; add an events table or'
-    || ' check the seed lead_score_points (README "Lead score")' as message
+    || ' check the seed lead_score_points (docs/rules.md "Lead score")' as message
 from summary

@@ -1,5 +1,5 @@
 -- The lead score of every potential customer (no completed order by the as-of date), as Base CRM scores leads:
--- points per event type and relationship fact from the seed lead_score_points (README "Lead score").
+-- points per event type and relationship fact from the seed lead_score_points (docs/rules.md "Lead score").
 --   events        each event on or before the as-of date counts its type's points halved every
 --                 lead_score_half_life_days days of age (one half-life old: half); the decayed sum of one type
 --                 is capped at the type's cap_points; anonymous events never count

@@ -1,7 +1,7 @@
 -- RESTRICTED. The one model that joins a customer's segment and care action with the contact details needed to act
 -- on it (name, email, phone): for the CRM, Zalo OA or email tool that sends the care action, not for BI. Only
 -- customers with marketing_consent = yes are here (no or empty consent: left out). It lives in the `restricted`
--- schema, is not bi_facing and is never exported to the BI folder (README "Personal data").
+-- schema, is not bi_facing and is never exported to the BI folder (docs/personal-data.md).
 -- A landline (phone_kind = 'landline') stays: a call reaches it (recommended_channel phone) and the customer may
 -- have an email; a tool that sends Zalo or SMS messages takes the rows with phone_kind = 'mobile' only.
 with
