@@ -26,12 +26,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-orchestra
 ## passed; then every BI-facing mart is exported as Parquet and CSV to exports/current (docs/publish.md, docs/bi.md).
 build: venv
 	@mkdir -p warehouse
-	$(BIN)/python -m scripts.publish $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh) \
+	$(BIN)/python -m segmentation.publish $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh) \
 		$(if $(UNIT_TESTS),--unit-tests)
 
 ## export: write the BI-facing marts of the built warehouse to exports/current again (Parquet and CSV).
 export: venv
-	$(BIN)/python -m scripts.export_marts
+	$(BIN)/python -m segmentation.export_marts
 
 ## test: the whole test suite (dbt builds on fixture folders, unit tests, sqlfluff, ruff, Python tests).
 test: venv
@@ -39,7 +39,7 @@ test: venv
 
 lint: venv
 	$(BIN)/sqlfluff lint models tests/audit tests/marts tests/reference tests/staging analyses --processes $$(nproc)
-	$(BIN)/ruff check clv scripts tests/python models orchestration
+	$(BIN)/ruff check clv segmentation tools tests/python models orchestration
 
 ## backtest: fit the predicted-value models on the orders up to SPLIT, predict the purchases after it and compare
 ## with what happened (report in reports/backtest, see docs/backtest.md). SPLIT=YYYY-MM-DD is required; optional
@@ -48,20 +48,20 @@ lint: venv
 backtest: venv
 	@test -n "$(SPLIT)" || { echo "make backtest: set SPLIT=YYYY-MM-DD, the last day the models are fitted on" \
 		"(e.g. make backtest SPLIT=2025-06-30 [END=2025-12-31] [RAW=data/mine])" >&2; exit 2; }
-	$(BIN)/python -m scripts.backtest --split-date $(SPLIT) $(if $(END),--end-date $(END)) \
+	$(BIN)/python -m tools.backtest --split-date $(SPLIT) $(if $(END),--end-date $(END)) \
 		$(if $(RAW),--raw-data-path $(RAW)) $(if $(VARS),--vars '$(VARS)') $(if $(OUT),--out $(OUT))
 
 ## report: write the segment report, one self-contained HTML file (reports/segment_report.html), from the built
 ## warehouse (run `make build` first; see docs/report.md). Optional WAREHOUSE (DuckDB file), OUT (HTML file).
 report: venv
-	$(BIN)/python -m scripts.report $(if $(WAREHOUSE),--warehouse $(WAREHOUSE)) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m tools.report $(if $(WAREHOUSE),--warehouse $(WAREHOUSE)) $(if $(OUT),--out $(OUT))
 
 ## backfill: record past as-of dates in the segment history (default: the 24 month-ends up to the current as-of
 ## date) and rebuild segment_transitions; customer_segments is not changed. Optional START, END (yyyy-mm-dd),
 ## EVERY (month, quarter, week), VARS (the vars of your build). Run `make build` first. Works on a copy of the
 ## warehouse and publishes it (and refreshes the exports) once, at the end, when every step passed (docs/publish.md).
 backfill: venv
-	$(BIN)/python -m scripts.backfill $(if $(START),--start $(START)) $(if $(END),--end $(END)) \
+	$(BIN)/python -m segmentation.backfill $(if $(START),--start $(START)) $(if $(END),--end $(END)) \
 		$(if $(EVERY),--every $(EVERY)) $(if $(VARS),--vars '$(VARS)')
 
 ## dagster: the Dagster UI (http://127.0.0.1:3000) on the dbt assets and checks, the daily schedule and the history
@@ -73,7 +73,7 @@ dagster: venv
 
 ## sample: regenerate the bundled sample data (deterministic).
 sample: venv
-	$(BIN)/python -m scripts.generate_data --customers 3000 --out data/sample --format csv
+	$(BIN)/python -m tools.generate_data --customers 3000 --out data/sample --format csv
 
 ## bench: time the pipeline at SCALES customers (default 100000; e.g. SCALES="100000 1000000"). Typed input (Parquet as
 ## a loader writes it): `make build` itself, the pandas/polars/DuckDB peers and NIGHTS nightly builds (default 7). Text
@@ -83,13 +83,13 @@ sample: venv
 ## and the bench section of docs/benchmarks.md (earlier scales are kept).
 .PHONY: bench
 bench: venv
-	$(BIN)/python -m scripts.bench --customers $(or $(SCALES),100000) $(if $(WORK_DIR),--work-dir $(WORK_DIR)) \
+	$(BIN)/python -m tools.bench --customers $(or $(SCALES),100000) $(if $(WORK_DIR),--work-dir $(WORK_DIR)) \
 		$(if $(NIGHTS),--nights $(NIGHTS))
 
 ## bench-clv: time the CLV fit and scoring (BG/NBD, Gamma-Gamma, predictions) on 100k and 1M simulated customers
 ## and write the figures into docs/benchmarks.md (its bench-clv section only).
 bench-clv: venv
-	$(BIN)/python -m scripts.bench_clv --customers 100000 1000000
+	$(BIN)/python -m tools.bench_clv --customers 100000 1000000
 
 clean:
 	rm -rf target logs warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.duckdb.tmp warehouse/*.preflight \

@@ -1,4 +1,4 @@
-"""Tests of the pipeline benchmark (scripts/bench.py): the memory sampler, the nightly delta, the limit script against
+"""Tests of the pipeline benchmark (tools/bench.py): the memory sampler, the nightly delta, the limit script against
 the sample mart, results merging, the markdown section and the chart. All fast except the limit comparison, which
 reuses the session's sample build."""
 
@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from conftest import PROJECT_DIR, DbtRun
 
-from scripts import bench
-from scripts.generate_data import generate
+from tools import bench
+from tools.generate_data import generate
 
 MIB = 1024 * 1024
 
@@ -484,7 +484,7 @@ def test_large_section_goes_before_the_clv_section_or_at_the_end(tmp_path: Path)
 def test_render_only_rewrites_the_large_section_from_its_json(tmp_path: Path) -> None:
     doc, large, chart = tmp_path / "benchmarks.md", tmp_path / "benchmarks-large.json", tmp_path / "chart.svg"
     doc.write_text(bench.DOC_INTRO, encoding="utf-8")
-    bench.save_results(large, [_large_entry(10_000_000)], written_by="python -m scripts.bench --large")
+    bench.save_results(large, [_large_entry(10_000_000)], written_by="python -m tools.bench --large")
     assert bench.main(["--render-only", "--results", str(tmp_path / "none.json"), "--large-results", str(large),
                        "--doc", str(doc), "--chart", str(chart)]) == 0
     text = doc.read_text(encoding="utf-8")
@@ -625,4 +625,4 @@ def test_large_runs_on_text_and_typed_input_are_kept_side_by_side() -> None:
     assert [run["date"] for run in bench.merge_results(runs, [newer_typed])] == [text["date"], newer_typed["date"]]
     section = bench.render_large_section(runs)
     assert "order rows, text input" in section and "order rows, typed input" in section
-    assert "`scripts.generate_data --typed`" in section
+    assert "`tools.generate_data --typed`" in section

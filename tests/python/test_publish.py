@@ -1,8 +1,8 @@
-"""The publish step (scripts/publish.py, docs/publish.md): a build works on a copy of the published warehouse, and
+"""The publish step (segmentation/publish.py, docs/publish.md): a build works on a copy of the published warehouse, and
 the copy replaces the published file (one rename), and the exports are switched, only when every error-severity test
 passed. Readers of the published file never see a partial state.
 
-One test runs three real builds of the `good` fixture through `python -m scripts.publish` (a passing one, a failing
+One test runs three real builds of the `good` fixture through `python -m segmentation.publish` (a passing one, a failing
 one, a passing one at another as-of date) while read-only connections to the warehouse and to the BI file stay open
 in this process (a BI tool) and two more processes keep opening new read-only connections to each; the other tests
 drive the step's pieces without dbt.
@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from conftest import FIXTURES, PROJECT_DIR
 
-from scripts import publish
+from segmentation import publish
 
 MART = "marts.customer_segments"
 # one number per state of the mart: every column, segmented_at included (it changes with every build)
@@ -63,7 +63,7 @@ def fresh_state(warehouse: Path) -> tuple[str, str]:
 def run_publish(env: dict[str, str], **dbt_vars: object) -> subprocess.CompletedProcess:
     all_vars = {"raw_data_path": str(FIXTURES / "good"), **dbt_vars}
     return subprocess.run(
-        [sys.executable, "-m", "scripts.publish", "--vars", json.dumps(all_vars)],
+        [sys.executable, "-m", "segmentation.publish", "--vars", json.dumps(all_vars)],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
 
@@ -236,12 +236,12 @@ def test_the_raw_preflight_is_used_when_it_exists(tmp_path: Path, monkeypatch: p
     write_mart(published, 1)
     raw = tmp_path / "raw"
     raw.mkdir()
-    # without scripts/preflight.py the raw folder is read as it is
-    monkeypatch.setitem(sys.modules, "scripts.preflight", None)
+    # without segmentation/preflight.py the raw folder is read as it is
+    monkeypatch.setitem(sys.modules, "segmentation.preflight", None)
     with publish.build_copy(published, raw=raw, log=lambda _: None) as build:
         assert build.raw_path == raw
     # with it: dbt reads the folder it returns, and its error stops the build before the copy, in one line
-    fake = types.ModuleType("scripts.preflight")
+    fake = types.ModuleType("segmentation.preflight")
 
     class PreflightError(Exception):
         pass
@@ -253,7 +253,7 @@ def test_the_raw_preflight_is_used_when_it_exists(tmp_path: Path, monkeypatch: p
         return types.SimpleNamespace(raw_path=work / "repaired", repairs=[{"file": "orders.csv", "repaired": 2}])
 
     fake.PreflightError, fake.prepare_raw = PreflightError, prepare_raw
-    monkeypatch.setitem(sys.modules, "scripts.preflight", fake)
+    monkeypatch.setitem(sys.modules, "segmentation.preflight", fake)
     lines: list[str] = []
     with publish.build_copy(published, raw=raw, log=lines.append) as build:
         assert build.raw_path.name == "repaired" and build.raw_path.parent.parent == publish.preflight_root(published)
@@ -304,7 +304,7 @@ def test_a_raw_database_is_checked_with_the_raw_vars_and_read_as_it_is(tmp_path:
 def test_the_command_line_stops_with_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "DUCKDB_PATH": str(tmp_path / "wh.duckdb")}
     completed = subprocess.run(
-        [sys.executable, "-m", "scripts.publish", "--vars", "[not, a, mapping]"],
+        [sys.executable, "-m", "segmentation.publish", "--vars", "[not, a, mapping]"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert completed.returncode == 2

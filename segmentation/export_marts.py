@@ -1,6 +1,6 @@
 """Export every BI-facing mart as Parquet and CSV into one folder, switched into place only when complete.
 
-    python -m scripts.export_marts [--warehouse PATH] [--manifest PATH] [--out exports] [--keep 2]
+    python -m segmentation.export_marts [--warehouse PATH] [--manifest PATH] [--out exports] [--keep 2]
 
 Which models are exported, and with which columns, comes from dbt's manifest of the build (default
 $DBT_TARGET_PATH/manifest.json, else target/manifest.json): every model with `meta: {bi_facing: true}`. Their
@@ -54,7 +54,7 @@ from pathlib import Path
 
 import duckdb
 
-from scripts import settings
+from segmentation import settings
 
 PROJECT = "customer_segmentation"
 DEFAULT_WAREHOUSE = Path("warehouse/customer_segmentation.duckdb")

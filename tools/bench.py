@@ -2,31 +2,31 @@
 
 Usage::
 
-    python -m scripts.bench [--customers 100000 1000000] [--nights 7] [--no-typed]
+    python -m tools.bench [--customers 100000 1000000] [--nights 7] [--no-typed]
         [--work-dir /tmp/customer-segmentation-bench]
         [--threads N] [--memory-limit 80%] [--seed 42] [--results docs/benchmarks.json]
         [--doc docs/benchmarks.md | --no-doc] [--chart docs/bench-scale.svg] [--keep]
-    python -m scripts.bench --render-only   # rewrite the doc sections and the chart from the JSON results
-    python -m scripts.bench --large 10000000 --memory-limit 10GB [--typed] [--chunk-customers 1000000] [--work-dir ...]
+    python -m tools.bench --render-only   # rewrite the doc sections and the chart from the JSON results
+    python -m tools.bench --large 10000000 --memory-limit 10GB [--typed] [--chunk-customers 1000000] [--work-dir ...]
         [--results docs/benchmarks-large.json] [--doc docs/benchmarks.md] [--keep]
 
 For each number of customers, in one run: first the **typed input** (the targets of issue 18 are set on it; left
 out with ``--no-typed``), in ``<work-dir>/<N>-typed``:
 
-a. **generate** ``python -m scripts.generate_data --typed`` (Parquet with TIMESTAMP, DATE and INT64 columns and 0.1%
+a. **generate** ``python -m tools.generate_data --typed`` (Parquet with TIMESTAMP, DATE and INT64 columns and 0.1%
    bad rows, as a loader writes them), orders and order lines moved into folders as below;
-b. **make build**: ``python -m scripts.publish`` as ``make build`` runs it (pre-flight, copy, ``dbt build`` without
+b. **make build**: ``python -m segmentation.publish`` as ``make build`` runs it (pre-flight, copy, ``dbt build`` without
    the unit tests, publish, the Parquet/CSV exports and the BI file) into a fresh ``published.duckdb``, the whole
    process tree measured; the publish step's own figures (dbt, exports) parsed from its output, the slowest nodes
    from its run_results.json, and the sizes of the warehouse, the BI file and the current exports;
-c. **peers**: ``python -m scripts.bench_peers`` with DuckDB, polars and pandas (the core columns a notebook computes),
+c. **peers**: ``python -m tools.bench_peers`` with DuckDB, polars and pandas (the core columns a notebook computes),
    each in its own measured process, and whether their outputs are identical;
 d. **nights** (``--nights``, default 7): a nightly delta (below) as ``part-<k>.parquet``, typed like the folder's
    files, each followed by ``make build`` on the published warehouse, with the sizes after each night.
 
 Then the **text input** (every column a string, 1% bad rows: a messy export), in this order:
 
-1. **generate**: ``python -m scripts.generate_data --customers N --format parquet`` into
+1. **generate**: ``python -m tools.generate_data --customers N --format parquet`` into
    ``<work-dir>/<N>/raw`` (orders ~ 10 N, order lines ~ 2.5 per order). ``orders.parquet`` and ``order_items.parquet``
    then move to ``orders/part-0.parquet`` and ``order_items/part-0.parquet`` (above the generator's chunk size they
    are folders of ``part-NNNNN.parquet`` already): the full build reads the folder layout that daily files use, and
@@ -37,7 +37,7 @@ Then the **text input** (every column a string, 1% bad rows: a messy export), in
    **tests**: ``dbt test`` (data and unit tests; ``dbt build --resource-type unit_test`` runs no unit test in dbt 1.11,
    dbt-core issue 10267) on a fresh warehouse ``<work-dir>/<N>/warehouse.duckdb`` (DUCKDB_PATH). Their sum is the
    **full build**. The 10 slowest nodes of each invocation come from its run_results.json.
-4. **limit**: ``scripts/bench_limit.sql``, one hand-written DuckDB statement that computes the mart's core columns
+4. **limit**: ``tools/bench_limit.sql``, one hand-written DuckDB statement that computes the mart's core columns
    (order history, RFM scores, net revenue, preferred channel, home region, favourite category, lifecycle segment)
    from the same files with the same rules, run by a fresh Python process with the same DuckDB threads and memory
    limit; its query time is the lower bound the models phase is compared with. Its result is compared with the mart
@@ -63,7 +63,7 @@ spilling to disk instead of running out of memory"). For 10M customers, on an ot
 60 GB free under the work folder (at 1M customers the raw data take 0.5 GB and the warehouse 2.5 GB; count ten times
 that plus DuckDB's spill files) and an hour or more to spare::
 
-    .venv/bin/python -m scripts.bench --large 10000000 --memory-limit 10GB
+    .venv/bin/python -m tools.bench --large 10000000 --memory-limit 10GB
 
 (a DuckDB memory limit well under the 24 GB of memory: the dbt Python models' own arrays and dbt itself come on top
 of it; DUCKDB_PRESERVE_INSERTION_ORDER=false in the environment lets DuckDB use less memory still, and is recorded).
@@ -113,7 +113,7 @@ DEFAULT_RESULTS = ROOT / "docs" / "benchmarks.json"
 DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
 DEFAULT_CHART = ROOT / "docs" / "bench-scale.svg"
 DEFAULT_LARGE_RESULTS = ROOT / "docs" / "benchmarks-large.json"
-LIMIT_SQL = ROOT / "scripts" / "bench_limit.sql"
+LIMIT_SQL = ROOT / "tools" / "bench_limit.sql"
 DBT = Path(sys.executable).with_name("dbt")
 START_MARKER = "<!-- bench:start -->"
 END_MARKER = "<!-- bench:end -->"
@@ -129,7 +129,7 @@ script to refresh its section; the text between a section's markers is replaced,
 FOLDER_TABLES = ("orders", "order_items")  # moved into <table>/part-0.parquet before the full build
 SAMPLE_INTERVAL_S = 0.05
 SPILL_SAMPLE_INTERVAL_S = 0.5  # the DuckDB temp directory's size, in --large mode
-DEFAULT_CHUNK_CUSTOMERS = 1_000_000  # scripts.generate_data's default
+DEFAULT_CHUNK_CUSTOMERS = 1_000_000  # tools.generate_data's default
 MIB = 1024 * 1024
 NEW_ORDER_SHARE = 0.01
 CHANGED_ORDER_SHARE = 0.002
@@ -153,7 +153,7 @@ TARGET_MAKE_BUILD_PEAK_MIB = 4 * 1024.0
 TARGET_NIGHT_S = 30.0  # issue 18: nightly `make build`
 DEFAULT_NIGHTS = 7
 PEER_ENGINES = ("duckdb", "polars", "pandas")
-PUBLISH_FIGURES = {  # lines of scripts/publish.py's output -> sub-figures of the make_build phase
+PUBLISH_FIGURES = {  # lines of segmentation/publish.py's output -> sub-figures of the make_build phase
     "dbt_s": re.compile(r"^publish: dbt build passed in ([\d.]+) s"),
     "exports_s": re.compile(r"^publish: exports refreshed in ([\d.]+) s"),
     "copy_s": re.compile(r"^publish: copied .* in ([\d.]+) s"),
@@ -293,17 +293,17 @@ def _sql_string(value: str | Path) -> str:
 
 
 def raw_tables() -> list[str]:
-    """The tables of the input contract (scripts/raw_contract.py), in its order."""
-    from scripts.raw_contract import contract
+    """The tables of the input contract (segmentation/raw_contract.py), in its order."""
+    from segmentation.raw_contract import contract
 
     return list(contract())
 
 
 def table_files(raw: Path, table: str) -> tuple[str, str | list[str]] | None:
     """(format, path, glob or list of paths) of a raw table's CSV or Parquet data, found as the pre-flight finds it
-    (scripts/preflight.py: <table>.csv / .csv.gz / .parquet or a folder <table>/ of such files, names without regard
-    to case); None when the table has no such source."""
-    from scripts.preflight import FOLDER_FILE_FORMATS, file_suffix, find_sources
+    (segmentation/preflight.py: <table>.csv / .csv.gz / .parquet or a folder <table>/ of such files, names without
+    regard to case); None when the table has no such source."""
+    from segmentation.preflight import FOLDER_FILE_FORMATS, file_suffix, find_sources
 
     source = find_sources(raw)[0].get(table)
     if source is None or source.fmt not in ("csv", "parquet"):
@@ -528,7 +528,7 @@ def build_date(source_timezone: str) -> date:
 
 def render_limit_sql(raw: Path, out: Path, *, as_of_date: str | None = None, today: date | None = None,
                      overrides: Mapping[str, Any] | None = None, template: Path = LIMIT_SQL) -> str:
-    """scripts/bench_limit.sql with its `{{ name }}` placeholders filled in: readers of the raw tables (Parquet or
+    """tools/bench_limit.sql with its `{{ name }}` placeholders filled in: readers of the raw tables (Parquet or
     CSV, file or folder), the seed files, the as-of and build dates, and the dbt vars (dbt_project.yml defaults,
     then overrides)."""
     variables = {name: project_vars()[name] for name in LIMIT_VARS}
@@ -727,7 +727,7 @@ def run_worker(scale: Scale, module_args: Sequence[str], label: str, what: str) 
 def limit_phase(scale: Scale, out: Path, label: str) -> dict[str, Any]:
     """The limit in a fresh Python process: its query time (wall_s), and the process's wall time and peak."""
     report = scale.root / f"{label}.json"
-    measured = run_worker(scale, ["scripts.bench", "--limit-worker", "--raw", str(scale.raw), "--out", str(out),
+    measured = run_worker(scale, ["tools.bench", "--limit-worker", "--raw", str(scale.raw), "--out", str(out),
                                   "--memory-limit", scale.memory_limit, "--report", str(report)], label, "limit")
     worker = json.loads(report.read_text(encoding="utf-8"))
     return {**measured.figures(), "process_wall_s": measured.wall_s, "wall_s": worker["query_s"],
@@ -755,12 +755,12 @@ def bench_scale(customers: int, work_dir: Path, *, seed: int, threads: int | Non
     phases = entry["phases"]
 
     log(f"[{customers:,}] generating the raw data ...")
-    measured = run_measured([sys.executable, "-m", "scripts.generate_data", "--customers", str(customers),
+    measured = run_measured([sys.executable, "-m", "tools.generate_data", "--customers", str(customers),
                              "--out", str(scale.raw), "--format", "parquet", "--seed", str(seed)],
                             log=scale.root / "generate.log")
     if measured.returncode != 0:
         raise RuntimeError(f"generate_data failed:\n{_tail(scale.root / 'generate.log')}")
-    phases["generate"] = {"command": "python -m scripts.generate_data", **measured.figures()}
+    phases["generate"] = {"command": "python -m tools.generate_data", **measured.figures()}
     move_into_folders(scale.raw)
     entry["raw_rows"] = raw_row_counts(scale.raw)
 
@@ -819,8 +819,8 @@ def _size(path: Path) -> int:
 
 
 def make_build_phase(scale: Scale, name: str, warehouse: Path) -> dict[str, Any]:
-    """`make build` as the user runs it (python -m scripts.publish: pre-flight, copy, dbt build, publish, Parquet/CSV
-    exports, BI file) on scale.raw into `warehouse`, with the exports, the BI file and dbt's target folder beside it.
+    """`make build` as the user runs it (python -m segmentation.publish: pre-flight, copy, dbt build, publish,
+    Parquet/CSV exports, BI file) on scale.raw into `warehouse`, with the exports, the BI file and dbt's target folder beside it.
     Wall time and peak memory of the whole process tree; the publish step's own figures from its output."""
     folder = warehouse.parent
     target = folder / f"{warehouse.stem}-target"
@@ -829,9 +829,9 @@ def make_build_phase(scale: Scale, name: str, warehouse: Path) -> dict[str, Any]
            "DBT_LOG_PATH": str(scale.root / "logs")}
     env.setdefault("CUSTOMER_KEY_SALT", "bench-salt")
     log = scale.root / f"{name}.log"
-    measured = run_measured([sys.executable, "-m", "scripts.publish", "--vars",
+    measured = run_measured([sys.executable, "-m", "segmentation.publish", "--vars",
                              json.dumps({"raw_data_path": str(scale.raw)})], env=env, log=log)
-    phase: dict[str, Any] = {"command": "make build (python -m scripts.publish)", **measured.figures()}
+    phase: dict[str, Any] = {"command": "make build (python -m segmentation.publish)", **measured.figures()}
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
         for key, pattern in PUBLISH_FIGURES.items():
             match = pattern.match(line.strip())
@@ -852,7 +852,7 @@ def make_build_phase(scale: Scale, name: str, warehouse: Path) -> dict[str, Any]
 
 
 def peers_phase(scale: Scale, as_of: date) -> dict[str, Any]:
-    """The peers (scripts/bench_peers.py: pandas, polars, one DuckDB statement) on the raw folder, each in its own
+    """The peers (tools/bench_peers.py: pandas, polars, one DuckDB statement) on the raw folder, each in its own
     measured process; whether their outputs are equal."""
     import duckdb
 
@@ -860,7 +860,7 @@ def peers_phase(scale: Scale, as_of: date) -> dict[str, Any]:
     outputs = {}
     for engine in PEER_ENGINES:
         out = scale.root / f"peer-{engine}.parquet"
-        measured = run_worker(scale, ["scripts.bench_peers", "--engine", engine, "--raw", str(scale.raw), "--as-of",
+        measured = run_worker(scale, ["tools.bench_peers", "--engine", engine, "--raw", str(scale.raw), "--as-of",
                                       as_of.isoformat(), "--out", str(out)], f"peer-{engine}", f"peer {engine}")
         peers[engine] = measured.figures()
         outputs[engine] = out
@@ -884,12 +884,12 @@ def bench_typed(customers: int, work_dir: Path, *, seed: int, threads: int | Non
     scale.root.mkdir(parents=True)
     typed: dict[str, Any] = {"phases": {}, "nights": []}
     log(f"[{customers:,} typed] generating the typed raw data ...")
-    measured = run_measured([sys.executable, "-m", "scripts.generate_data", "--customers", str(customers), "--out",
+    measured = run_measured([sys.executable, "-m", "tools.generate_data", "--customers", str(customers), "--out",
                              str(scale.raw), "--format", "parquet", "--typed", "--seed", str(seed)],
                             log=scale.root / "generate.log")
     if measured.returncode != 0:
         raise RuntimeError(f"generate_data --typed failed:\n{_tail(scale.root / 'generate.log')}")
-    typed["phases"]["generate"] = {"command": "python -m scripts.generate_data --typed", **measured.figures()}
+    typed["phases"]["generate"] = {"command": "python -m tools.generate_data --typed", **measured.figures()}
     move_into_folders(scale.raw)
     typed["raw_rows"] = raw_row_counts(scale.raw)
     warehouse = scale.root / "published.duckdb"
@@ -982,7 +982,7 @@ def load_results(path: Path) -> list[dict[str, Any]]:
 
 
 def save_results(path: Path, runs: Sequence[Mapping[str, Any]],
-                 written_by: str = "python -m scripts.bench (make bench)") -> None:
+                 written_by: str = "python -m tools.bench (make bench)") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {"written_by": written_by, "runs": list(runs)}
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -1107,13 +1107,13 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
         START_MARKER,
         "## Full pipeline: generation, dbt build, limit, incremental night (`make bench`)",
         "",
-        ("Written by `python -m scripts.bench` (`make bench SCALES=\"100000 1000000\"`); rerun it to refresh this "
+        ("Written by `python -m tools.bench` (`make bench SCALES=\"100000 1000000\"`); rerun it to refresh this "
          "section. Machine-readable figures: [benchmarks.json](benchmarks.json)."),
         "",
         (f"- Machine: {box['cores']} cores (os.cpu_count()), {box['cpu_model']}, {memory} (/proc/meminfo); "
          f"Python {box['python']}, DuckDB {box['duckdb']}, dbt-core {box['dbt_core']}, dbt-duckdb {box['dbt_duckdb']}"),
         (f"- Settings: DuckDB threads {settings['duckdb_threads']}, memory limit {settings['duckdb_memory_limit']}, "
-         f"dbt threads {settings['dbt_threads']}; raw data from `scripts.generate_data` (seed {settings['seed']}, "
+         f"dbt threads {settings['dbt_threads']}; raw data from `tools.generate_data` (seed {settings['seed']}, "
          f"Parquet, {settings['layout']}); order_lookback_days {settings['order_lookback_days']}"),
         "- Runs: " + "; ".join(
             f"{run['customers']:,} customers on {run['date']} (load average {run['machine']['load_average'][0]:.2f} "
@@ -1127,7 +1127,7 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
          "--exclude-resource-type unit_test` (hooks, seeds, models, the Python CLV models included), the **tests** "
          "phase `dbt test` (data and unit tests) on the same fresh warehouse; both read a partial-parse file written "
          "by a `dbt parse` just before (timed apart), as a deployed project does. The **limit** is "
-         "[scripts/bench_limit.sql](../scripts/bench_limit.sql): one hand-written DuckDB statement, run in a fresh "
+         "[tools/bench_limit.sql](../tools/bench_limit.sql): one hand-written DuckDB statement, run in a fresh "
          "process with the same threads and memory limit, that parses the same raw files with the same rules (text "
          "amounts and timestamps, status/channel/province spellings, bad, duplicate, conflicting and superseded rows) "
          "and computes the mart's core columns (order history, RFM scores, net revenue, preferred channel, home "
@@ -1138,11 +1138,11 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
          f"status changes (returned or cancelled, {CHANGED_ORDER_SHARE:.1%} of the order rows) of orders inside the "
          "lookback window, then runs one `dbt build`. The machine may be shared with other work: the load average "
          "is recorded, and above the core count the wall times are pessimistic. **`make build`** is timed as the "
-         "user runs it (`python -m scripts.publish`: pre-flight, copy of the published warehouse, `dbt build` "
+         "user runs it (`python -m segmentation.publish`: pre-flight, copy of the published warehouse, `dbt build` "
          "without the unit tests, publish, Parquet/CSV exports and the BI file) on a fresh warehouse; the "
          "**typed input** (`generate_data --typed`: TIMESTAMP, DATE and BIGINT columns, 0.1% bad rows, as a "
          "loader writes them), on which the issue's targets are set, gets `make build`, the **peers** "
-         "(scripts/bench_peers.py: the core columns in pandas, polars and one DuckDB statement, each in its own "
+         "(tools/bench_peers.py: the core columns in pandas, polars and one DuckDB statement, each in its own "
          "process) and nightly deltas typed like their folder, each followed by `make build`."),
         "",
         "### Targets",
@@ -1258,7 +1258,7 @@ def render_typed(run: Mapping[str, Any]) -> list[str]:
         outputs = "identical" if peers["identical"] else "**different**"
         lines += [
             "",
-            (f"Peers: the core columns only (scripts/bench_peers.py, as of {peers['as_of_date']}; "
+            (f"Peers: the core columns only (tools/bench_peers.py, as of {peers['as_of_date']}; "
              f"{peers['rows']:,} customers; outputs {outputs}):"),
             "",
             "| peer | wall (process) | peak memory |",
@@ -1415,7 +1415,7 @@ LARGE_PHASE_LABELS = {
     "generate": "generate raw data", "parse": "dbt parse (not in the full build)", "models": "models (dbt build)",
     "tests": "tests (dbt test)", "full_build": "**full build** (models + tests)",
 }
-LARGE_TITLE = "## Scale without falling over: 100M orders (`python -m scripts.bench --large 10000000`)"
+LARGE_TITLE = "## Scale without falling over: 100M orders (`python -m tools.bench --large 10000000`)"
 
 
 def folder_bytes(path: Path) -> int:
@@ -1569,14 +1569,14 @@ def bench_large_scale(customers: int, work_dir: Path, *, seed: int, threads: int
             phases["generate"] = {**reused["generate"], "reused_from": reused["date"]}
         else:
             log(f"[{customers:,}] generating the raw data (chunks of {chunk_customers:,} customers) ...")
-            measured = run_measured([sys.executable, "-m", "scripts.generate_data", "--customers", str(customers),
+            measured = run_measured([sys.executable, "-m", "tools.generate_data", "--customers", str(customers),
                                      "--out", str(scale.raw), "--format", "parquet", "--seed", str(seed),
                                      "--chunk-customers", str(chunk_customers), *(["--typed"] if typed else [])],
                                     log=scale.root / "generate.log")
             if measured.returncode != 0:
                 raise RuntimeError(f"generate_data failed (exit {measured.returncode}):\n"
                                    f"{_tail(scale.root / 'generate.log')}")
-            phases["generate"] = {"command": "python -m scripts.generate_data", **measured.figures()}
+            phases["generate"] = {"command": "python -m tools.generate_data", **measured.figures()}
             move_into_folders(scale.raw)  # single files (up to one chunk) -> folders; chunked runs are folders already
             # the marker --reuse-raw looks for (a hidden file: the raw-folder listing of the project skips it)
             generated.write_text(json.dumps({
@@ -1643,7 +1643,7 @@ def render_large_section(runs: Sequence[Mapping[str, Any]]) -> str:
         LARGE_START_MARKER,
         LARGE_TITLE,
         "",
-        ("Written by `python -m scripts.bench --large N` (run once by hand, not by `make bench`); rerun it to refresh "
+        ("Written by `python -m tools.bench --large N` (run once by hand, not by `make bench`); rerun it to refresh "
          "this section. Machine-readable figures: [benchmarks-large.json](benchmarks-large.json)."),
         "",
         ("**Method.** The generate, parse, models and tests phases of `make bench` (same commands, a fresh warehouse, "
@@ -1674,7 +1674,7 @@ def render_large_section(runs: Sequence[Mapping[str, Any]]) -> str:
              f"{box['dbt_duckdb']}"),
             (f"- Settings: DuckDB **memory limit {limit}**, DuckDB threads {settings['duckdb_threads']}, dbt threads "
              f"{settings['dbt_threads']}, preserve_insertion_order {settings.get('preserve_insertion_order', 'true')}; "
-             f"raw data from `scripts.generate_data{' --typed' if settings.get('input') == 'typed' else ''}` "
+             f"raw data from `tools.generate_data{' --typed' if settings.get('input') == 'typed' else ''}` "
              f"(seed {settings['seed']}, Parquet, "
              f"{chunks:,} chunk{'s' if chunks > 1 else ''} of up to {settings['chunk_customers']:,} customers)"),
             (f"- Raw data: {_bytes(run.get('raw_bytes'))} on disk in {run.get('raw_files', 0):,} files; rows: "
@@ -1905,7 +1905,7 @@ def main_large(args: argparse.Namespace) -> int:
         print_large_summary(entry)
         if not args.no_doc:
             runs = merge_results(load_results(results), [entry])
-            save_results(results, runs, written_by="python -m scripts.bench --large")
+            save_results(results, runs, written_by="python -m tools.bench --large")
             write_large_section(args.doc, render_large_section(runs))
     if not args.no_doc and not args.generate_only:
         print(f"\nwrote {results} and the bench-large section of {args.doc}")

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m scripts.bench_clv --customers 100000 1000000 [--seed 42] [--repeat 3] [--blas-threads default 1]
+    python -m tools.bench_clv --customers 100000 1000000 [--seed 42] [--repeat 3] [--blas-threads default 1]
         [--doc docs/benchmarks.md | --no-doc]
 
 For each number of customers, a fresh Python process (so that its peak memory is that scale's alone) simulates the
@@ -187,7 +187,7 @@ def _run_in_child(n_customers: int, seed: int, repeat: int, blas_threads: str) -
     if blas_threads != "default":
         env.update({variable: blas_threads for variable in BLAS_THREAD_VARIABLES})
     completed = subprocess.run(
-        [sys.executable, "-m", "scripts.bench_clv", "--worker", "--customers", str(n_customers), "--seed", str(seed),
+        [sys.executable, "-m", "tools.bench_clv", "--worker", "--customers", str(n_customers), "--seed", str(seed),
          "--repeat", str(repeat)],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
@@ -287,7 +287,7 @@ def render_section(machine: dict, runs: list[dict]) -> str:
         START_MARKER,
         "## CLV models: fit and scoring (`make bench-clv`)",
         "",
-        "Written by `python -m scripts.bench_clv` (`make bench-clv`); rerun it to refresh this section.",
+        "Written by `python -m tools.bench_clv` (`make bench-clv`); rerun it to refresh this section.",
         "",
         f"- Date: {machine['date']}",
         (f"- Machine: {machine['cores']} cores (os.cpu_count()), {machine['cpu_model']}, {memory} memory "

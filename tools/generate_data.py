@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m scripts.generate_data --customers 1000 --out data/raw [--format csv|parquet]
+    python -m tools.generate_data --customers 1000 --out data/raw [--format csv|parquet]
         [--typed] [--seed 42] [--start-date 2022-01-01] [--end-date 2026-06-30]
         [--bad-row-share 0.01] [--chunk-customers 1000000]
 
@@ -1524,7 +1524,7 @@ def _typed_column(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | p
 
 def _as_typed(name: str, table: pa.Table) -> pa.Table:
     """The typed mode's table: the contract's timestamp, date, amount and integer columns typed."""
-    from scripts.raw_contract import contract
+    from segmentation.raw_contract import contract
 
     kinds = {column.name: column.kind for column in contract()[name].columns}
     for column in table.column_names:

@@ -1,13 +1,13 @@
 """Judge the raw input before dbt reads it: repair what is unambiguous, stop on what is not.
 
-    python -m scripts.preflight RAW [--work DIR] [--raw-schema NAME] [--raw-column-map YAML]
+    python -m segmentation.preflight RAW [--work DIR] [--raw-schema NAME] [--raw-column-map YAML]
 
 prints a short summary and the path dbt must read (exit 0), or one line naming the file (and the line or column
 when known) on stderr (exit 2). From Python, `prepare_raw(raw, work, raw_schema=..., column_map=...)` returns a
 `PreflightResult` or raises `PreflightError`, whose text is that one line.
 
 RAW is a folder or a DuckDB database file. The input contract (tables, columns, which are required) is the one in
-models/staging/shop/raw/_shop__raw.yml, read through scripts/raw_contract.py.
+models/staging/shop/raw/_shop__raw.yml, read through segmentation/raw_contract.py.
 
 **A folder.** Each table of the contract is one file `<table>.csv`, `<table>.csv.gz`, `<table>.parquet` or
 `<table>.xlsx` (`.xls`), or a sub-folder `<table>/` of `.csv` / `.csv.gz` files or of `.parquet` files; names are
@@ -74,7 +74,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from scripts.raw_contract import contract, required_tables
+from segmentation.raw_contract import contract, required_tables
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CHUNK_BYTES = 8 * 1024 * 1024

@@ -1,7 +1,7 @@
 """Backtest the predicted-value models on your own data: fit on the orders up to a split date, predict the repeat
 purchases after it, and compare with what the same customers actually bought.
 
-    python -m scripts.backtest --split-date 2025-06-30 [--end-date 2025-12-31] [--raw-data-path data/mine]
+    python -m tools.backtest --split-date 2025-06-30 [--end-date 2025-12-31] [--raw-data-path data/mine]
                                [--out reports/backtest] [--vars '{earliest_valid_date: "1990-01-01"}']
 
 The project's own dbt models are built twice, into two DuckDB files under --out: once as of the split date
@@ -18,7 +18,7 @@ from grade A to grade D.
 
 Outputs in --out: backtest.md (report), backtest.json (the same figures, machine-readable) and backtest.svg (mean
 predicted and actual purchases per decile of predicted purchases). How to read them: docs/backtest.md. The vars of
-your settings file (settings.yml, scripts/settings.py) are read too, with --vars and --raw-data-path over them.
+your settings file (settings.yml, segmentation/settings.py) are read too, with --vars and --raw-data-path over them.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import pyarrow as pa
 import yaml
 
 from clv import bg_nbd, gamma_gamma
-from scripts import settings
+from segmentation import settings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).with_name("dbt")
@@ -657,7 +657,7 @@ def parse_vars(text: str | None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.backtest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.backtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--split-date", type=_date, required=True,
                         help="last day of the calibration period: the models are fitted on orders up to it")
     parser.add_argument("--end-date", type=_date, default=None,

@@ -1,14 +1,14 @@
 """Build on a copy of the published warehouse and publish it only when every error-severity test passed.
 
-    python -m scripts.publish [--vars YAML] [--full-refresh] [--select ...] [other dbt build args]
+    python -m segmentation.publish [--vars YAML] [--full-refresh] [--select ...] [other dbt build args]
                               [--no-export | --export] [--no-wait] [--unit-tests]
 
-The one publish step of `make build`, `make backfill` (scripts/backfill.py) and the Dagster jobs
-(orchestration/definitions.py). The dbt vars are those of your settings file (settings.yml, scripts/settings.py)
+The one publish step of `make build`, `make backfill` (segmentation/backfill.py) and the Dagster jobs
+(orchestration/definitions.py). The dbt vars are those of your settings file (settings.yml, segmentation/settings.py)
 with --vars over them key by key. In order:
 
 1. take the warehouse's writer lock (`<warehouse>.publish.lock`; a second publisher waits for it);
-2. run the raw pre-flight (scripts/preflight.py, when present; with the dbt vars raw_schema and raw_column_map): a
+2. run the raw pre-flight (segmentation/preflight.py, when present; with the dbt vars raw_schema and raw_column_map): a
    raw folder or database file that cannot be built stops here, with one line, and a folder with repairable files
    is repaired into a work folder that dbt reads instead;
 3. copy the published warehouse (DUCKDB_PATH, default warehouse/customer_segmentation.duckdb) to
@@ -17,7 +17,7 @@ with --vars over them key by key. In order:
 4. `dbt build` with the given arguments against the copy (DUCKDB_PATH = the copy), without the dbt unit tests unless
    --unit-tests is given (they test the SQL, not the data: `make test` and CI run them);
 5. only when dbt exited 0: checkpoint and close the copy (no write-ahead log left), replace the published file with
-   it in one rename (os.replace), then export the BI-facing marts (scripts/export_marts.py: a new run folder, then
+   it in one rename (os.replace), then export the BI-facing marts (segmentation/export_marts.py: a new run folder, then
    `exports/current` switched by a rename, then the BI file `bi.duckdb` beside the warehouse, or BI_DUCKDB_PATH,
    replaced by a rename). When dbt failed, the published warehouse and the exports are left as
    they were and the copy is kept as `<name>.failed.duckdb` (the last failed build only) for inspection.
@@ -49,7 +49,7 @@ from typing import Any
 import duckdb
 import yaml
 
-from scripts import settings
+from segmentation import settings
 
 try:  # POSIX advisory locks; on Windows only DuckDB's own file lock keeps two writers apart
     import fcntl
@@ -180,16 +180,16 @@ def checkpoint(path: Path) -> None:
 class Preflight:
     raw_path: Path
     repairs: list[dict] = field(default_factory=list)
-    checked: bool = False  # False: scripts/preflight.py is not installed, the raw folder is read as it is
+    checked: bool = False  # False: segmentation/preflight.py is not installed, the raw folder is read as it is
 
 
 def run_preflight(raw: Path, work: Path, raw_schema: str | None = None, raw_column_map: Any = None) -> Preflight:
-    """scripts/preflight.py's prepare_raw(raw, work, raw_schema=..., column_map=...), when the module exists; its
+    """segmentation/preflight.py's prepare_raw(raw, work, raw_schema=..., column_map=...), when the module exists; its
     PreflightError becomes a PublishError (one line). Without the module the raw input is used as it is."""
     try:
-        preflight = importlib.import_module("scripts.preflight")
+        preflight = importlib.import_module("segmentation.preflight")
     except ModuleNotFoundError as error:
-        if error.name == "scripts.preflight":
+        if error.name == "segmentation.preflight":
             return Preflight(raw_path=raw)
         raise
     work.mkdir(parents=True, exist_ok=True)
@@ -258,7 +258,7 @@ class Build:
                  f"{time.perf_counter() - started:.1f} s")
         if export_out is None:
             return None
-        from scripts import export_marts
+        from segmentation import export_marts
 
         started = time.perf_counter()
         try:
@@ -361,7 +361,7 @@ def build_copy(published: Path | None = None, *, raw: Path | None = None, raw_sc
                 if len(preflight.repairs) > 20:
                     log(f"publish:   ... and {len(preflight.repairs) - 20} more repairs")
             else:
-                log(f"publish: no raw pre-flight (scripts/preflight.py not installed); dbt reads {raw} as it is")
+                log(f"publish: no raw pre-flight (segmentation/preflight.py not installed); dbt reads {raw} as it is")
         step = time.perf_counter()
         for leftover in (copy, wal(copy), copy.with_name(copy.name + ".tmp")):  # a build killed half-way
             _remove(leftover)
@@ -411,7 +411,7 @@ def pointed_at(build: Build) -> Iterator[None]:
 
 
 def _dbt_vars(text: str | None) -> dict[str, Any]:
-    """The build's dbt vars: the settings file's (scripts/settings.py; its `env` goes into os.environ), with those
+    """The build's dbt vars: the settings file's (segmentation/settings.py; its `env` goes into os.environ), with those
     of --vars over them key by key."""
     try:
         parsed = yaml.safe_load(text) if text and text.strip() else {}
@@ -464,7 +464,7 @@ def run_dbt_streamed(command: list[str], env: dict[str, str]) -> tuple[int, list
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="python -m scripts.publish", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m segmentation.publish", description=__doc__.split("\n\n")[0],
                                      allow_abbrev=False)
     parser.add_argument("--vars", default=None, help="dbt vars (YAML or JSON mapping), as `dbt build --vars`")
     exports = parser.add_mutually_exclusive_group()
