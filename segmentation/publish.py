@@ -463,6 +463,37 @@ def run_dbt_streamed(command: list[str], env: dict[str, str]) -> tuple[int, list
     return process.returncode, words
 
 
+def _shown(path: Path) -> str:
+    """A path as the user typed it: relative to the project folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_DIR))
+    except ValueError:
+        return str(path)
+
+
+def closing_lines(published: Path, raw: Path, export_out: Path | None, *, raw_schema: str | None = None,
+                  warned: bool = False, color: bool = False) -> list[str]:
+    """The last lines of a build that passed: what was built from which input, where it is (the warehouse, the BI
+    file and the exports; export_out None: not refreshed), and what to do next. ANSI bold only when `color`."""
+    def bold(text: str) -> str:
+        return f"\x1b[1m{text}\x1b[0m" if color else text
+
+    source = _shown(raw) + (f" (schema {raw_schema})" if raw_schema else "")
+    lines = [bold(f"Built: the customer segments (marts.customer_segments and the marts around it) from {source}"),
+             f"  warehouse:  {_shown(published)} (the pipeline's own file; it holds the raw data)"]
+    if export_out is None:
+        lines.append("  BI file and exports: not refreshed by this build (make export refreshes them)")
+    else:
+        lines += [f"  BI file:    {_shown(bi_file(published))} (for BI tools: the BI-facing marts only)",
+                  f"  exports:    {_shown(export_out / 'current')} (the same marts as Parquet and CSV)"]
+    if warned:
+        lines.append("  the input has warnings: see 'Warnings about the input' above")
+    lines += [bold("Next:"),
+              "  make report                               the segment report, reports/segment_report.html",
+              "  make build VARS='{raw_data_path: DIR}'    build from your own data (README \"Use your own data\")"]
+    return lines
+
+
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(prog="python -m segmentation.publish", description=__doc__.split("\n\n")[0],
                                      allow_abbrev=False)
@@ -492,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     args, dbt_args = parse_args(argv)
     input_words: list[str] = []
     started = time.perf_counter()
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     try:
         dbt_vars = _dbt_vars(args.vars)
         with build_copy(raw=raw_folder(dbt_vars), raw_schema=dbt_vars.get("raw_schema"),
@@ -501,7 +533,10 @@ def main(argv: list[str] | None = None) -> int:
                 command += ["--vars", json.dumps(dbt_vars, default=str)]
             _print(f"publish: dbt build into {build.copy.name} ...")
             step = time.perf_counter()
-            returncode, input_words = run_dbt_streamed(command, {**os.environ, **build.environment()})
+            env = {**os.environ, **build.environment()}
+            if not color and "DBT_USE_COLORS" not in os.environ:  # no colour codes in a log file or a pipe
+                env["DBT_USE_COLORS"] = "False"
+            returncode, input_words = run_dbt_streamed(command, env)
             if returncode != 0:
                 build.fail(f"dbt build failed (exit {returncode}) after {time.perf_counter() - step:.0f} s")
                 for line in input_words:  # the input's words last, after dbt's recap of the failures
@@ -511,8 +546,8 @@ def main(argv: list[str] | None = None) -> int:
             subset = any(arg.split("=", 1)[0] in SUBSET_FLAGS for arg in dbt_args) and not args.export
             if subset:
                 _print("publish: a selection of the project was built: the exports are not refreshed (make export)")
-            build.publish(_target_path(dbt_args) / "manifest.json",
-                          None if args.no_export or subset else export_folder())
+            export_out = None if args.no_export or subset else export_folder()
+            build.publish(_target_path(dbt_args) / "manifest.json", export_out)
     except (PublishError, OSError) as error:
         print(f"publish: {error}", file=sys.stderr, flush=True)
         return 2
@@ -520,7 +555,10 @@ def main(argv: list[str] | None = None) -> int:
         print("publish: interrupted; the published warehouse was left as it was", file=sys.stderr, flush=True)
         return 130
     _print(f"publish: done in {time.perf_counter() - started:.0f} s")
-    for line in input_words:  # warnings about the input, last
+    for line in input_words:  # warnings about the input, after dbt's output
+        _print(line)
+    for line in closing_lines(build.published, build.raw or build.raw_path, export_out,
+                              raw_schema=dbt_vars.get("raw_schema"), warned=bool(input_words), color=color):
         _print(line)
     return 0
 

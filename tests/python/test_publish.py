@@ -339,3 +339,51 @@ def test_the_build_environment_names_the_repaired_copy_only_when_there_is_one(tm
     assert environment(repaired)["RAW_READ_PATH"] == str(repaired)
     assert environment(raw)["RAW_READ_PATH"] == ""
     assert environment(raw)["DUCKDB_PATH"] == str(tmp_path / "w.building.duckdb")
+
+
+def test_the_closing_lines_say_what_was_built_where_and_what_next(tmp_path: Path) -> None:
+    published = PROJECT_DIR / "warehouse" / "customer_segmentation.duckdb"
+    lines = publish.closing_lines(published, PROJECT_DIR / "data" / "sample", PROJECT_DIR / "exports")
+    assert lines == [
+        "Built: the customer segments (marts.customer_segments and the marts around it) from data/sample",
+        "  warehouse:  warehouse/customer_segmentation.duckdb (the pipeline's own file; it holds the raw data)",
+        "  BI file:    warehouse/bi.duckdb (for BI tools: the BI-facing marts only)",
+        "  exports:    exports/current (the same marts as Parquet and CSV)",
+        "Next:",
+        "  make report                               the segment report, reports/segment_report.html",
+        "  make build VARS='{raw_data_path: DIR}'    build from your own data (README \"Use your own data\")",
+    ]
+    # outside the project folder the paths are shown whole; without exports, and after warnings about the input
+    lines = publish.closing_lines(tmp_path / "wh.duckdb", tmp_path / "shop.duckdb", None, raw_schema="shop",
+                                  warned=True)
+    assert lines[0].endswith(f"from {tmp_path / 'shop.duckdb'} (schema shop)")
+    assert lines[2:4] == ["  BI file and exports: not refreshed by this build (make export refreshes them)",
+                          "  the input has warnings: see 'Warnings about the input' above"]
+    # colour (bold headings) only when asked for, i.e. when the output is a terminal
+    assert not any("\x1b" in line for line in lines)
+    coloured = publish.closing_lines(tmp_path / "wh.duckdb", tmp_path / "raw", None, color=True)
+    assert coloured[0].startswith("\x1b[1mBuilt: ") and coloured[-3] == "\x1b[1mNext:\x1b[0m"
+
+
+def test_a_passing_build_ends_with_the_closing_lines_without_colour_codes_in_a_pipe(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """main() with dbt replaced by a stand-in that writes the mart: the output is not a terminal here, so dbt is
+    asked for no colours and the last lines are the closing lines, plain."""
+    published = tmp_path / "wh.duckdb"
+    monkeypatch.setenv("DUCKDB_PATH", str(published))
+    monkeypatch.delenv("DBT_USE_COLORS", raising=False)
+    seen: dict[str, dict[str, str]] = {}
+
+    def dbt_stand_in(command: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
+        seen["env"] = env
+        write_mart(Path(env["DUCKDB_PATH"]), 1)
+        return 0, []
+
+    monkeypatch.setattr(publish, "run_dbt_streamed", dbt_stand_in)
+    raw = FIXTURES / "good"
+    assert publish.main(["--vars", json.dumps({"raw_data_path": str(raw)}), "--no-export"]) == 0
+    out = capsys.readouterr().out
+    assert seen["env"]["DBT_USE_COLORS"] == "False" and "\x1b" not in out
+    closing, lines = publish.closing_lines(published, raw, None), out.splitlines()
+    assert lines[-len(closing):] == closing and lines[-len(closing) - 1].startswith("publish: done in ")
+    assert read_mart(published) == 1
