@@ -33,7 +33,6 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import NamedTuple
-from xml.sax.saxutils import escape
 
 import duckdb
 import numpy as np
@@ -42,6 +41,7 @@ import yaml
 
 from clv import bg_nbd, gamma_gamma
 from segmentation import settings
+from tools import charts
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).with_name("dbt")
@@ -351,12 +351,6 @@ def render_text(report) -> str:
     return "\n".join(lines)
 
 
-def _nice_step(top: float, ticks: int = 5) -> float:
-    raw = max(top, 1e-9) / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-
-
 def render_svg(report) -> str:
     """A grouped bar chart: mean predicted and actual holdout purchases per customer, per decile."""
     width, height = 760, 420
@@ -364,7 +358,7 @@ def render_svg(report) -> str:
     plot_w, plot_h = width - left - right, height - top - bottom
     deciles = report["deciles"]
     values = [v for row in deciles for v in (row["mean_predicted"], row["mean_actual"]) if v is not None]
-    step = _nice_step(max(values, default=1.0) or 1.0)
+    step = charts.nice_step(max(values, default=1.0) or 1.0)
     y_max = step * math.ceil((max(values, default=1.0) or 1.0) / step)
 
     def y(value: float) -> float:
@@ -373,18 +367,12 @@ def render_svg(report) -> str:
     colours = {"predicted": "#4c78a8", "actual": "#f58518"}
     title = (f"Repeat purchases per customer after {report['split_date']} (to {report['end_date']}), "
              f"by decile of predicted purchases")
-    parts = [
-        (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'),
-        f"<title>{escape(title)}</title>",
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{width / 2:.1f}" y="22" text-anchor="middle" font-size="14">{escape(title)}</text>',
-    ]
+    parts = charts.document_open(width, height, title)
+    parts.append(charts.text(width / 2, 22, title, anchor="middle", size=14))
     tick = 0.0
     while tick <= y_max + step / 1000:
-        parts.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{left + plot_w}" y2="{y(tick):.1f}" '
-                     f'stroke="#dddddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
+        parts.append(charts.line(left, y(tick), left + plot_w, y(tick), "#dddddd"))
+        parts.append(charts.text(left - 6, y(tick) + 4, f"{tick:g}", anchor="end"))
         tick += step
     group_w = plot_w / max(len(deciles), 1)
     bar_w = group_w * 0.35
@@ -394,26 +382,20 @@ def render_svg(report) -> str:
             value = row[f"mean_{series}"]
             if value is None:
                 continue
-            x = x0 + offset * bar_w
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y(value):.1f}" width="{bar_w:.1f}" height="{y(0) - y(value):.1f}" '
-                f'fill="{colours[series]}"><title>decile {row["decile"]}, {series}: {value:.3f} '
-                f'({row["customers"]} customers)</title></rect>'
-            )
-        parts.append(f'<text x="{left + (index + 0.5) * group_w:.1f}" y="{top + plot_h + 18}" '
-                     f'text-anchor="middle">{row["decile"]}</text>')
+            parts.append(charts.rect(x0 + offset * bar_w, y(value), bar_w, y(0) - y(value), colours[series],
+                                     f'decile {row["decile"]}, {series}: {value:.3f} ({row["customers"]} customers)'))
+        parts.append(charts.text(left + (index + 0.5) * group_w, top + plot_h + 18, row["decile"], anchor="middle"))
     parts += [
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>',
-        (f'<text x="{left + plot_w / 2:.1f}" y="{height - 22}" text-anchor="middle">'
-         "decile of predicted purchases (1 = highest)</text>"),
-        (f'<text x="18" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
-         f'transform="rotate(-90 18 {top + plot_h / 2:.1f})">mean repeat purchases per customer</text>'),
+        charts.line(left, top + plot_h, left + plot_w, top + plot_h, "black"),
+        charts.line(left, top, left, top + plot_h, "black"),
+        charts.text(left + plot_w / 2, height - 22, "decile of predicted purchases (1 = highest)", anchor="middle"),
+        charts.text(18, top + plot_h / 2, "mean repeat purchases per customer", anchor="middle",
+                    extra=f'transform="rotate(-90 18 {top + plot_h / 2:.1f})"'),
     ]
     for index, series in enumerate(("predicted", "actual")):
         x = left + plot_w - 190 + index * 95
-        parts.append(f'<rect x="{x}" y="36" width="12" height="12" fill="{colours[series]}"/>')
-        parts.append(f'<text x="{x + 17}" y="46">{series}</text>')
+        parts.append(charts.rect(x, 36, 12, 12, colours[series]))
+        parts.append(charts.text(x + 17, 46, series))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

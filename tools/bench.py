@@ -104,6 +104,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from tools import charts
+from tools.machine import basics, package_version
+
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -930,37 +933,13 @@ def bench_typed(customers: int, work_dir: Path, *, seed: int, threads: int | Non
 # --------------------------------------------------------------------------------------------------------------------
 
 def machine() -> dict[str, Any]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    def package(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
-    memory_gib = cpu_model = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory_gib = int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cores": os.cpu_count(),
-        "cpu_model": cpu_model or platform.processor() or "unknown",
-        "memory_gib": memory_gib,
+        **basics(),
         "load_average": list(os.getloadavg()),
         "python": platform.python_version(),
-        "duckdb": package("duckdb"),
-        "dbt_core": package("dbt-core"),
-        "dbt_duckdb": package("dbt-duckdb"),
+        "duckdb": package_version("duckdb"),
+        "dbt_core": package_version("dbt-core"),
+        "dbt_duckdb": package_version("dbt-duckdb"),
     }
 
 
@@ -1308,30 +1287,6 @@ def _first_found(text: str, markers: Iterable[str]) -> int:
     return -1
 
 
-def _nice_ticks(low: float, high: float) -> list[float]:
-    """1-2-5 ticks covering [low, high] on a log axis."""
-    ticks = []
-    exponent = math.floor(math.log10(low))
-    while True:
-        for mantissa in (1, 2, 5):
-            value = mantissa * 10**exponent
-            if value > high * 1.0001:
-                return ticks
-            if value >= low * 0.9999:
-                ticks.append(value)
-        exponent += 1
-
-
-def _format_tick(value: float, unit: str = "") -> str:
-    if value >= 1_000_000:
-        text = f"{value / 1_000_000:g}M"
-    elif value >= 1000:
-        text = f"{value / 1000:g}k"
-    else:
-        text = f"{value:g}"
-    return text + unit
-
-
 def render_chart(runs: Sequence[Mapping[str, Any]]) -> str:
     """Wall time against customers on log-log axes, one line per phase and one for the limit (plain SVG)."""
     width, height, left, right, top, bottom = 720, 420, 70, 170, 30, 50
@@ -1359,22 +1314,18 @@ def render_chart(runs: Sequence[Mapping[str, Any]]) -> str:
     def py(y: float) -> float:
         return top + plot_h * (1 - (math.log10(y) - math.log10(y_low)) / (math.log10(y_high) - math.log10(y_low)))
 
-    out = [
-        (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-         'font-family="sans-serif" font-size="12">'),
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{left}" y="18" font-size="14">Wall time against customers (log-log), make bench</text>',
-    ]
-    for tick in _nice_ticks(x_low, x_high):
+    out = charts.document_open(width, height)
+    out.append(charts.text(left, 18, "Wall time against customers (log-log), make bench", size=14))
+    for tick in charts.log_ticks(x_low, x_high):
         x = px(tick)
-        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + plot_h}" stroke="#e0e0e0"/>')
-        out.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{_format_tick(tick)}</text>')
-    for tick in _nice_ticks(y_low, y_high):
+        out.append(charts.line(x, top, x, top + plot_h, "#e0e0e0"))
+        out.append(charts.text(x, top + plot_h + 16, charts.format_tick(tick), anchor="middle"))
+    for tick in charts.log_ticks(y_low, y_high):
         y = py(tick)
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#e0e0e0"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_format_tick(tick, " s")}</text>')
-    out.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#555"/>')
-    out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 12}" text-anchor="middle">customers</text>')
+        out.append(charts.line(left, y, left + plot_w, y, "#e0e0e0"))
+        out.append(charts.text(left - 6, y + 4, charts.format_tick(tick, " s"), anchor="end"))
+    out.append(charts.rect(left, top, plot_w, plot_h, "none", extra='stroke="#555"'))
+    out.append(charts.text(left + plot_w / 2, height - 12, "customers", anchor="middle"))
     out.append(f'<text transform="translate(16 {top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">'
                'wall time</text>')
     # reference: time proportional to customers, through the smallest scale's full build
@@ -1385,24 +1336,21 @@ def render_chart(runs: Sequence[Mapping[str, Any]]) -> str:
         y1 = y0 * x1 / x0
         if y1 > y_high:
             x1, y1 = x0 * y_high / y0, y_high
-        out.append(f'<line x1="{px(x0):.1f}" y1="{py(y0):.1f}" x2="{px(x1):.1f}" y2="{py(y1):.1f}" stroke="#999" '
-                   'stroke-dasharray="2 3"/>')
+        out.append(charts.line(px(x0), py(y0), px(x1), py(y1), "#999", 'stroke-dasharray="2 3"'))
         legend_y = top + 10 + 20 * len(series)
-        out.append(f'<line x1="{left + plot_w + 15}" y1="{legend_y}" x2="{left + plot_w + 40}" y2="{legend_y}" '
-                   'stroke="#999" stroke-dasharray="2 3"/>')
-        out.append(f'<text x="{left + plot_w + 46}" y="{legend_y + 4}">linear from the</text>')
-        out.append(f'<text x="{left + plot_w + 46}" y="{legend_y + 18}">first full build</text>')
+        out.append(charts.line(left + plot_w + 15, legend_y, left + plot_w + 40, legend_y, "#999",
+                               'stroke-dasharray="2 3"'))
+        out.append(charts.text(left + plot_w + 46, legend_y + 4, "linear from the"))
+        out.append(charts.text(left + plot_w + 46, legend_y + 18, "first full build"))
     for index, (label, colour, points) in enumerate(series):
-        coordinates = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in points)
-        dash = ' stroke-dasharray="6 4"' if label == "limit" else ""
-        out.append(f'<polyline points="{coordinates}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+        dash = 'stroke-dasharray="6 4"' if label == "limit" else ""
+        out.append(charts.polyline([(px(x), py(y)) for x, y in points], colour, 2, dash))
         for x, y in points:
-            out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3.5" fill="{colour}">'
-                       f'<title>{label}, {x:,} customers: {y:.1f} s</title></circle>')
+            out.append(charts.circle(px(x), py(y), 3.5, colour, f"{label}, {x:,} customers: {y:.1f} s"))
         legend_y = top + 10 + 20 * index
-        out.append(f'<line x1="{left + plot_w + 15}" y1="{legend_y}" x2="{left + plot_w + 40}" y2="{legend_y}" '
-                   f'stroke="{colour}" stroke-width="2"{dash}/>')
-        out.append(f'<text x="{left + plot_w + 46}" y="{legend_y + 4}">{label}</text>')
+        out.append(charts.line(left + plot_w + 15, legend_y, left + plot_w + 40, legend_y, colour,
+                               'stroke-width="2"' + (" " + dash if dash else "")))
+        out.append(charts.text(left + plot_w + 46, legend_y + 4, label))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -32,6 +32,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tools.machine import basics
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
 START_MARKER = "<!-- bench-clv:start -->"
@@ -202,26 +204,9 @@ def _machine() -> dict:
     import numpy as np
     import scipy
 
-    memory_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory_gib = int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    cpu_model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cores": os.cpu_count(),
-        "cpu_model": cpu_model or platform.processor() or "unknown",
-        "memory_gib": memory_gib,
+        **basics(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
