@@ -23,7 +23,8 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 
 from segmentation import settings
-from segmentation.publish import DEFAULT_RAW_DATA_PATH, DEFAULT_WAREHOUSE, PROJECT_DIR, file_lock
+from segmentation.publish import DEFAULT_RAW_DATA_PATH
+from segmentation.publish_paths import DEFAULT_WAREHOUSE, PROJECT_DIR, file_lock
 
 # the settings file's env (segmentation/settings.py; e.g. DUCKDB_PATH) before anything below reads the environment
 settings.apply_environment()

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -48,322 +47,81 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
 from segmentation import settings
+from segmentation.export_columns import (
+    DEVELOPMENT_SALT,
+    KEY_HASH,
+    SALT_VARIABLE,
+    ExportError,
+    Mart,
+    _literal,
+    _quote,
+    bi_facing_marts,
+    check_identifiers,
+    check_schema,
+    customer_key,
+    customer_key_salt,
+    default_manifest,
+    direct_identifiers,
+    export_order,
+    exported_columns,
+    pseudonymised_name,
+    table_columns,
+    write_csv_with_bom,
+)
+from segmentation.export_runs import (
+    BI_FILE_NAME,
+    BI_FILE_VARIABLE,
+    CURRENT,
+    RUNS,
+    TEMPORARY_PREFIX,
+    _discard,
+    _read_summary,
+    bi_building_path,
+    check_current_link,
+    default_bi_file,
+    erasure_list_digest,
+    export_lock,
+    mart_path,
+    previous_run,
+    prune,
+    run_name,
+    switch_bi_file,
+    switch_current,
+)
 
-PROJECT = "customer_segmentation"
+# the module's public names, wherever they are defined (callers and tests use export_marts.<name>)
+__all__ = [
+    "DEVELOPMENT_SALT",
+    "ExportError",
+    "Mart",
+    "bi_building_path",
+    "bi_facing_marts",
+    "customer_key",
+    "default_bi_file",
+    "default_manifest",
+    "direct_identifiers",
+    "export",
+    "export_lock",
+    "export_order",
+    "exported_columns",
+    "main",
+    "mart_path",
+    "pseudonymised_name",
+    "write_csv_with_bom",
+]
+
 DEFAULT_WAREHOUSE = Path("warehouse/customer_segmentation.duckdb")
 DEFAULT_OUT = Path("exports")
-UTF8_BOM = b"\xef\xbb\xbf"
-CURRENT = "current"
-RUNS = "runs"
-SALT_VARIABLE = "CUSTOMER_KEY_SALT"
-BI_FILE_VARIABLE = "BI_DUCKDB_PATH"
-BI_FILE_NAME = "bi.duckdb"
-# anyone can recompute keys made with it: fine on a laptop, not for files that leave it
-DEVELOPMENT_SALT = "customer-segmentation-development-salt"
-KEY_HASH = "sha256(salt || ':' || customer_id), lower-case hex"
-
-
-class ExportError(Exception):
-    """A problem the operator can fix; printed as one line, exit status 2."""
-
-
-@dataclass(frozen=True)
-class Mart:
-    name: str
-    schema: str
-    table: str
-    columns: tuple[str, ...]
-    contracted: bool
-    types: tuple[str | None, ...] = ()
-    # meta export_append_by / export_written_at: exported as one file per value of `append_by`, a value's file
-    # written again only when its rows were (their count or the range of `written_at` changed)
-    append_by: str | None = None
-    written_at: str | None = None
-    # the columns of the mart's uniqueness test (its grain), which the export sorts by; () when it has none
-    key: tuple[str, ...] = ()
-
-    @property
-    def relation(self) -> str:
-        return f"{_quote(self.schema)}.{_quote(self.table)}"
-
-
-def default_manifest() -> Path:
-    return Path(os.environ.get("DBT_TARGET_PATH", "target")) / "manifest.json"
-
-
-def bi_facing_marts(manifest_path: Path) -> list[Mart]:
-    """The models of this project marked `meta: {bi_facing: true}` in the manifest, by name."""
-    if not manifest_path.is_file():
-        raise ExportError(f"{manifest_path}: no dbt manifest; run `make build` (or `dbt build`) first")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ExportError(f"{manifest_path}: not a readable dbt manifest ({error})") from error
-    keys = unique_keys(manifest)
-    marts = []
-    for node_id, node in manifest.get("nodes", {}).items():
-        config = node.get("config", {})
-        if node.get("resource_type") != "model" or node.get("package_name") != PROJECT:
-            continue
-        if not (config.get("meta") or {}).get("bi_facing") or not config.get("enabled", True):
-            continue
-        contracted = bool((config.get("contract") or {}).get("enforced"))
-        meta = config.get("meta") or {}
-        if bool(meta.get("export_append_by")) != bool(meta.get("export_written_at")):
-            raise ExportError(f"{node['name']}: meta export_append_by and export_written_at go together")
-        marts.append(Mart(
-            name=node["name"],
-            schema=node["schema"],
-            table=node.get("alias") or node["name"],
-            columns=tuple(node.get("columns", {})),
-            contracted=contracted,
-            types=tuple(column.get("data_type") for column in node.get("columns", {}).values()),
-            append_by=meta.get("export_append_by"),
-            written_at=meta.get("export_written_at"),
-            key=keys.get(node_id, ()),
-        ))
-    if not marts:
-        raise ExportError(f"{manifest_path}: no model has meta bi_facing: true; nothing to export")
-    return sorted(marts, key=lambda mart: mart.name)
-
-
-def unique_keys(manifest: dict) -> dict[str, tuple[str, ...]]:
-    """Per model (unique id): the columns of its narrowest enabled uniqueness test (`unique` on a column, or
-    `unique_combination_of_columns`), as dbt tests it."""
-    keys: dict[str, tuple[str, ...]] = {}
-    for node in manifest.get("nodes", {}).values():
-        metadata = node.get("test_metadata") or {}
-        if node.get("resource_type") != "test" or not (node.get("config") or {}).get("enabled", True):
-            continue
-        kwargs = metadata.get("kwargs") or {}
-        if metadata.get("name") == "unique" and kwargs.get("column_name"):
-            columns = (kwargs["column_name"],)
-        elif metadata.get("name") == "unique_combination_of_columns" and kwargs.get("combination_of_columns"):
-            columns = tuple(kwargs["combination_of_columns"])
-        else:
-            continue
-        if (node.get("config") or {}).get("where"):
-            continue  # unique among some rows only
-        model = node.get("attached_node")
-        if model and (model not in keys or len(columns) < len(keys[model])):
-            keys[model] = columns
-    return keys
-
-
-def export_order(mart: Mart, exported: list[tuple[str, str, str]]) -> str:
-    """The ORDER BY list of a mart's export: its key (the exported names of its uniqueness test's columns), then a
-    hash of the whole row for rows that share a key (none when the test passed); every exported column, left to
-    right, when the mart has no key. Sorting by a few columns instead of every one is what makes the sort cheap:
-    DuckDB builds a sort key of every ORDER BY column for every row."""
-    exported_name = {source: name for name, _, source in exported}
-    if mart.key and all(column in exported_name for column in mart.key):
-        everything = ", ".join(_quote(name) for name, _, _ in exported)
-        return ", ".join(_quote(exported_name[column]) for column in mart.key) + f", hash({everything})"
-    return ", ".join(_quote(name) for name, _, _ in exported)
-
-
-def customer_key_salt() -> tuple[str, bool]:
-    """The salt of customer_key and whether it is the development default (CUSTOMER_KEY_SALT unset or empty)."""
-    salt = os.environ.get(SALT_VARIABLE, "")
-    return (salt, False) if salt else (DEVELOPMENT_SALT, True)
-
-
-def pseudonymised_name(column: str) -> str | None:
-    """The exported name of a column that holds a customer id (customer_id, referrer_customer_id, ...), else None."""
-    lowered = column.lower()
-    if lowered == "customer_id" or lowered.endswith("_customer_id"):
-        return column[: -len("_id")] + "_key"
-    return None
-
-
-def customer_key(customer_id: str, salt: str) -> str:
-    """The key the export writes for one customer id (the same hash as the SQL of the export, for tests and for
-    looking up one customer's key by hand)."""
-    return hashlib.sha256(f"{salt}:{customer_id}".encode()).hexdigest()
-
-
-def direct_identifiers(manifest: dict) -> dict[str, list[str]]:
-    """Column names tagged `meta: {direct_identifier: true}` on any source, model, seed or snapshot of the manifest
-    (column meta, or meta under the column's config), lower-cased, with where each is tagged."""
-    tagged: dict[str, list[str]] = {}
-    for unique_id, node in [*manifest.get("sources", {}).items(), *manifest.get("nodes", {}).items()]:
-        for name, column in (node.get("columns") or {}).items():
-            meta = {**((column.get("config") or {}).get("meta") or {}), **(column.get("meta") or {})}
-            if meta.get("direct_identifier") is True:
-                where = ".".join(unique_id.split(".")[2:]) if unique_id.startswith("source.") else node.get("name")
-                tagged.setdefault(name.lower(), []).append(f"{node.get('resource_type', 'node')} {where}")
-    return tagged
-
-
-def check_identifiers(mart: Mart, exported: list[str], tagged: dict[str, list[str]]) -> None:
-    found = [name for name in exported if name.lower() in tagged]
-    if found:
-        where = "; ".join(f"{name} (tagged in {', '.join(sorted(set(tagged[name.lower()]))[:3])})" for name in found)
-        raise ExportError(f"{mart.schema}.{mart.table} (model {mart.name}) has direct identifier column(s) {where}: "
-                          "refused, nothing exported; drop the column from the BI-facing model")
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(text: str | Path) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
-
-
-def table_columns(connection: duckdb.DuckDBPyConnection, mart: Mart) -> list[tuple[str, str]]:
-    return connection.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [mart.schema, mart.table],
-    ).fetchall()
-
-
-# the contracts say `string` (a type both DuckDB and Spark know); DuckDB reports it as VARCHAR
-_TYPE_ALIASES = {"string": "varchar", "text": "varchar"}
-
-
-def _normal_type(data_type: str) -> str:
-    normal = " ".join(data_type.lower().replace(" ", "").split())
-    return _TYPE_ALIASES.get(normal, normal)
-
-
-def check_schema(mart: Mart, columns: list[tuple[str, str]], warehouse: Path) -> None:
-    if not columns:
-        raise ExportError(
-            f"{warehouse}: table {mart.schema}.{mart.table} (model {mart.name}) does not exist; run `make build`")
-    names = tuple(name for name, _ in columns)
-    if mart.contracted and names == mart.columns and mart.types:
-        changed = [f"{name} {actual} (contract: {expected})"
-                   for (name, actual), expected in zip(columns, mart.types)
-                   if expected and _normal_type(actual) != _normal_type(expected)]
-        if changed:
-            raise ExportError(f"{warehouse}: {mart.schema}.{mart.table} has other types than the contract of model {mart.name}: "
-                              + ", ".join(changed) + "; rebuild with the current models")
-    if mart.contracted and names != mart.columns:
-        missing = [name for name in mart.columns if name not in names]
-        extra = [name for name in names if name not in mart.columns]
-        raise ExportError(
-            f"{warehouse}: {mart.schema}.{mart.table} does not match the contract of model {mart.name} "
-            f"(missing {missing or 'none'}, not in the contract {extra or 'none'}, or in another order); "
-            "rebuild with the current models"
-        )
-
-
-def write_csv_with_bom(connection: duckdb.DuckDBPyConnection, select_sql: str, path: Path) -> None:
-    """CSV through DuckDB, with the UTF-8 byte-order mark in front (Excel reads BOM-less UTF-8 as ANSI). The mark is
-    written by DuckDB as the first character of the first column's name in the header, so that the file is written
-    once; a first column whose name the CSV writer would quote gets the mark by a copy of the file instead."""
-    first = connection.execute(f"select * from ({select_sql}) limit 0").description[0][0]
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", first):
-        marked = f"select * rename ({_quote(first)} as {_quote(UTF8_BOM.decode('utf-8') + first)}) from ({select_sql})"
-        connection.execute(f"copy ({marked}) to {_literal(path)} (format csv, header true, delimiter ',')")
-        return
-    part = path.with_name(path.name + ".part")
-    connection.execute(f"copy ({select_sql}) to {_literal(part)} (format csv, header true, delimiter ',')")
-    with open(path, "wb") as target, open(part, "rb") as source:
-        target.write(UTF8_BOM)
-        shutil.copyfileobj(source, target, length=16 * 1024 * 1024)
-    part.unlink()
-
-
-RUN_NAME = re.compile(r"^\d{8}T\d{12}Z-\d+$")
-TEMPORARY_PREFIX = ".tmp-"
-
-
-def check_current_link(out: Path) -> None:
-    link = out / CURRENT
-    if (link.exists() or link.is_symlink()) and not link.is_symlink():
-        raise ExportError(f"{link} exists and is not a symbolic link; move it away (exports live in {out / RUNS})")
-
-
-def switch_current(out: Path, run_dir: Path) -> None:
-    """Point out/current at run_dir in one rename: a reader sees the old export or the new one, never neither."""
-    if not (run_dir / "export.json").is_file():
-        raise ExportError(f"{run_dir}: incomplete export (no export.json); current left as it was")
-    temporary = out / f".{CURRENT}.{os.getpid()}"
-    if temporary.is_symlink() or temporary.exists():
-        temporary.unlink()
-    os.symlink(Path(RUNS) / run_dir.name, temporary, target_is_directory=True)
-    os.replace(temporary, out / CURRENT)
-
-
-def prune(out: Path, keep: int, erasure_list: str | None = None) -> list[Path]:
-    """Delete complete runs beyond the newest `keep` (never the current one) and leftovers of interrupted exports.
-    When `erasure_list` (the digest of the forget list the current run was made with) is given, every other run made
-    with a different list is deleted too: it may hold customers who have asked to be forgotten since.
-    Folders that are not export runs are left alone."""
-    current = (out / CURRENT).resolve()
-    complete, removed = [], []
-    for path in (out / RUNS).iterdir():
-        if path.name.startswith(TEMPORARY_PREFIX) and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)  # an export that died half-way (we hold the lock)
-            removed.append(path)
-        elif RUN_NAME.match(path.name) and (path / "export.json").is_file():
-            complete.append(path)
-    ordered = sorted(complete, key=lambda path: path.name)
-    stale = [path for path in ordered if erasure_list is not None and _erasure_list_of(path) != erasure_list]
-    for old in dict.fromkeys([*ordered[:-keep], *stale]):
-        if old.resolve() != current:
-            shutil.rmtree(old, ignore_errors=True)
-            removed.append(old)
-    return removed
-
-
-def _erasure_list_of(run_dir: Path) -> str | None:
-    try:
-        return json.loads((run_dir / "export.json").read_text(encoding="utf-8")).get("erasure_list")
-    except (OSError, ValueError):
-        return None
-
-
-def erasure_list_digest(connection: duckdb.DuckDBPyConnection) -> str:
-    """A digest of the forget list (staging.stg_shop__erasure_requests) the warehouse was built with: '' when empty."""
-    exists = connection.execute(
-        "select count(*) from information_schema.tables"
-        " where table_schema = 'staging' and table_name = 'stg_shop__erasure_requests'").fetchall()[0][0]
-    if not exists:
-        return ""
-    (digest,) = connection.execute(
-        "select coalesce(sha256(string_agg(customer_id, chr(10) order by customer_id)), '')"
-        " from staging.stg_shop__erasure_requests").fetchall()[0]
-    return digest
-
-
-@contextlib.contextmanager
-def export_lock(out: Path):
-    """One export at a time per folder (make export, a scheduled run and a backfill may overlap)."""
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".export.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ExportError(f"{out}: another export is writing this folder; try again when it ends") from None
-        yield
-
-
-def run_name() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
 
 
 def _warn(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def default_bi_file(warehouse: Path) -> Path:
-    """$BI_DUCKDB_PATH when set, else bi.duckdb in the warehouse's folder."""
-    return Path(os.environ.get(BI_FILE_VARIABLE) or warehouse.with_name(BI_FILE_NAME))
-
-
-def bi_building_path(bi_file: Path) -> Path:
-    return bi_file.with_name(f"{bi_file.name.removesuffix('.duckdb')}.building.duckdb")
 
 
 def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
@@ -414,72 +172,6 @@ def export(warehouse: Path, manifest_path: Path, out: Path, *, keep: int = 2,
     if bi_path is not None:
         log(f"BI file {bi_path} replaced ({len(marts)} marts, no customer_id, no direct identifier)")
     return run_dir
-
-
-def _discard(staging: Path, bi_path: Path | None) -> None:
-    shutil.rmtree(staging, ignore_errors=True)
-    if bi_path is not None:
-        building = bi_building_path(bi_path)
-        for leftover in (building, building.with_name(building.name + ".wal")):
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
-
-
-def switch_bi_file(bi_path: Path) -> None:
-    """Rename the written BI file over the published one (one rename: a reader opens the old file or the new one).
-    On POSIX a BI tool holding the old file open keeps reading it until it reconnects; on Windows a file open in
-    another program cannot be replaced, and the export says so (the Parquet and CSV exports are already current)."""
-    building = bi_building_path(bi_path)
-    try:
-        os.replace(building, bi_path)
-    except OSError as error:
-        raise ExportError(f"{bi_path}: cannot be replaced ({error.strerror or error}); the Parquet and CSV exports "
-                          "were refreshed, the BI file was not: close the programs holding it and run `make export`"
-                          ) from None
-    with contextlib.suppress(OSError):  # make the rename durable (POSIX)
-        descriptor = os.open(bi_path.parent, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
-def exported_columns(columns: list[tuple[str, str]], salt: str) -> list[tuple[str, str, str]]:
-    """(exported name, select expression, source column) per column: customer ids hashed, the rest as they are."""
-    exported = []
-    for name, _ in columns:
-        renamed = pseudonymised_name(name)
-        if renamed is None:
-            exported.append((name, _quote(name), name))
-        else:
-            expression = f"sha256({_literal(salt)} || ':' || cast({_quote(name)} as varchar))"
-            exported.append((renamed, f"{expression} as {_quote(renamed)}", name))
-    return exported
-
-
-def mart_path(run_dir: Path, name: str, fmt: str) -> Path:
-    """Where a mart's rows are in a run folder: <fmt>/<name>.<fmt>, or for an appended mart the glob
-    <fmt>/<name>/*.<fmt> of its files (one per as-of date), which DuckDB, polars and Spark read as one table."""
-    folder = run_dir / fmt / name
-    return folder / f"*.{fmt}" if folder.is_dir() else run_dir / fmt / f"{name}.{fmt}"
-
-
-def previous_run(out: Path) -> Path | None:
-    """The run folder `current` points at (the previous export), if any."""
-    link = out / CURRENT
-    if not link.is_symlink():
-        return None
-    run_dir = link.resolve()
-    return run_dir if (run_dir / "export.json").is_file() else None
-
-
-def _read_summary(run_dir: Path | None) -> dict | None:
-    if run_dir is None:
-        return None
-    try:
-        return json.loads((run_dir / "export.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def reuse_key(connection: duckdb.DuckDBPyConnection, salt: str, formats: tuple[str, ...]) -> str:
