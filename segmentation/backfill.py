@@ -13,8 +13,8 @@ history) are built. Run `make build` first, with the same vars: the raw layer an
 The vars of your settings file (settings.yml, segmentation/settings.py) are read too, with --vars over them key by key.
 
 Like `make build`, it goes through the publish step (segmentation/publish.py): the writer lock, the raw pre-flight,
-every dbt invocation on one copy of the warehouse, and one publish (rename, then the exports) at the end, only when every
-step passed. A failed backfill leaves the published warehouse and the exports as they were.
+every dbt invocation on one copy of the warehouse, and one publish (rename, then the exports) at the end, only when
+every step passed. A failed backfill leaves the published warehouse and the exports as they were.
 """
 
 from __future__ import annotations

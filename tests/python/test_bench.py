@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from conftest import PROJECT_DIR, DbtRun
 
-from tools import bench
+from tools import bench, bench_phases
 from tools.generate_data import generate
 
 MIB = 1024 * 1024
@@ -357,7 +357,7 @@ def test_spilling_phase_adds_the_max_spill_to_the_dbt_phase(tmp_path: Path, monk
             raise RuntimeError("dbt test failed (exit -9)")
         return {"command": "dbt " + " ".join(command), "wall_s": 0.3}
 
-    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    monkeypatch.setattr(bench_phases, "run_dbt_phase", fake_dbt_phase)  # where the phases call it
     phase = bench.run_spilling_phase(scale, "models", ["build"], interval_s=0.02)
     assert phase["wall_s"] == 0.3 and phase["spill_max_bytes"] == 2 * MIB and phase["spill_samples"] >= 3
     with pytest.raises(RuntimeError, match=r"exit -9\)\n\(max spill during the phase so far: 2.0 MiB\)"):
@@ -514,7 +514,7 @@ def test_large_mode_writes_its_json_and_section(tmp_path: Path, monkeypatch: pyt
         return {"command": "dbt " + " ".join(command), "wall_s": 1.0, "peak_mib": 100.0, "maxrss_mib": 90.0,
                 "cpu_s": 1.5, "load_average": 0.1, "slowest": slowest}
 
-    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    monkeypatch.setattr(bench_phases, "run_dbt_phase", fake_dbt_phase)  # where the phases call it
     monkeypatch.setenv("DBT_THREADS", "3")
     results, doc = tmp_path / "large.json", tmp_path / "benchmarks.md"
     assert bench.main(["--large", "300", "--work-dir", str(tmp_path / "work"), "--results", str(results),
@@ -540,7 +540,7 @@ def test_large_mode_failure_keeps_the_folder_and_a_partial_result(tmp_path: Path
         return {"command": "dbt " + " ".join(command), "wall_s": 1.0, "peak_mib": 100.0, "maxrss_mib": 90.0,
                 "cpu_s": 1.5, "load_average": 0.1}
 
-    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    monkeypatch.setattr(bench_phases, "run_dbt_phase", fake_dbt_phase)  # where the phases call it
     results, doc = tmp_path / "large.json", tmp_path / "benchmarks.md"
     with pytest.raises(RuntimeError, match="exit -9"):
         bench.main(["--large", "300", "--work-dir", str(tmp_path / "work"), "--results", str(results),

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` run without the project root on sys.path
     sys.path.insert(0, str(ROOT))
 
+from tools import generate_activity, generate_arrays
 from tools import generate_data as gd
 
 TABLES = list(gd.TABLE_COLUMNS)
@@ -536,7 +537,8 @@ def test_up_to_one_chunk_writes_the_usual_files(tmp_path: Path) -> None:
 
 def test_block_size_does_not_change_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gd.generate(tmp_path / "default", 1500, "parquet", seed=9)
-    monkeypatch.setattr(gd, "BLOCK", 1000)  # order lines (~37,000) and orders in many blocks
+    for module in (generate_arrays, generate_activity):  # the modules that cut their work in blocks
+        monkeypatch.setattr(module, "BLOCK", 1000)  # order lines (~37,000) and orders in many blocks
     gd.generate(tmp_path / "small", 1500, "parquet", seed=9)
     assert _files(tmp_path / "small") == _files(tmp_path / "default")
 
