@@ -7,8 +7,8 @@
 -- models/intermediate/customers/int_customers__{order_history,rfm_scored,channel,region,lifecycle_segmented}.sql.
 -- A raw value is trimmed, and null when empty or a null word (macros/parsing.sql: clean_text, null_words).
 --
--- The placeholders in double braces are filled in by tools/bench.py (render_limit_sql): the table readers (Parquet or
--- CSV, one file or a folder), the seed files, the as-of and build dates and the dbt vars of dbt_project.yml.
+-- The placeholders in double braces are filled in by tools/bench_raw.py (render_limit_sql): the table readers (Parquet
+-- or CSV, one file or a folder), the seed files, the as-of and build dates and the dbt vars of dbt_project.yml.
 copy (
 
     with

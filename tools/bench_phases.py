@@ -266,8 +266,8 @@ def _size(path: Path) -> int:
 
 def make_build_phase(scale: Scale, name: str, warehouse: Path) -> dict[str, Any]:
     """`make build` as the user runs it (python -m segmentation.publish: pre-flight, copy, dbt build, publish,
-    Parquet/CSV exports, BI file) on scale.raw into `warehouse`, with the exports, the BI file and dbt's target folder beside it.
-    Wall time and peak memory of the whole process tree; the publish step's own figures from its output."""
+    Parquet/CSV exports, BI file) on scale.raw into `warehouse`, with the exports, the BI file and dbt's target folder
+    beside it. Wall time and peak memory of the whole process tree; the publish step's own figures from its output."""
     folder = warehouse.parent
     target = folder / f"{warehouse.stem}-target"
     env = {**scale.dbt_env(), "DUCKDB_PATH": str(warehouse), "EXPORT_PATH": str(folder / f"{warehouse.stem}-exports"),
