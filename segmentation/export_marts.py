@@ -57,6 +57,7 @@ from segmentation.export_columns import (
     DEVELOPMENT_SALT,
     KEY_HASH,
     SALT_VARIABLE,
+    UTF8_BOM,
     ExportError,
     Mart,
     _literal,
@@ -98,6 +99,7 @@ from segmentation.export_runs import (
 # the module's public names, wherever they are defined (callers and tests use export_marts.<name>)
 __all__ = [
     "DEVELOPMENT_SALT",
+    "UTF8_BOM",
     "ExportError",
     "Mart",
     "bi_building_path",
