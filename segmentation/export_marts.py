@@ -270,6 +270,116 @@ def write_appended(connection: duckdb.DuckDBPyConnection, mart: Mart, exported: 
             "partitions_written": written, "partitions_linked": linked}
 
 
+def _checked_plans(connection: duckdb.DuckDBPyConnection, marts: list[Mart], warehouse: Path, salt: str,
+                   tagged: dict[str, list[str]]) -> list[tuple[Mart, list[tuple[str, str, str]]]]:
+    """(mart, exported columns) per mart, every mart checked before any file is written: a refused column stops the
+    whole export."""
+    plans = []
+    for mart in marts:
+        columns = table_columns(connection, mart)
+        check_schema(mart, columns, warehouse)
+        exported = exported_columns(columns, salt)
+        check_identifiers(mart, [name for name, _, _ in exported], tagged)
+        plans.append((mart, exported))
+    return plans
+
+
+def _attach_bi_file(connection: duckdb.DuckDBPyConnection, bi_file: Path, plans: list, earlier: dict | None,
+                    key: str) -> set[tuple[str, str]]:
+    """Attach <bi_file>.building.duckdb as `bi_file`, with a schema per mart's schema; returns the appended marts'
+    tables kept from the previous BI file (copied: readers keep the old one), whose comment is this export's key."""
+    appended = {(mart.schema, mart.table) for mart, _ in plans if mart.append_by}
+    building = bi_building_path(bi_file)
+    bi_file.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in (building, building.with_name(building.name + ".wal")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+    keep_bi = bool(appended) and earlier is not None and bi_file.is_file() \
+        and (earlier.get("bi_file") or {}).get("path") == str(bi_file)
+    if keep_bi:
+        shutil.copyfile(bi_file, building)
+    connection.execute(f"attach {_literal(building)} as bi_file (read_write)")
+    kept_tables = set()
+    if keep_bi:
+        for schema, table, comment in connection.execute(
+                "select schema_name, table_name, comment from duckdb_tables()"
+                " where database_name = 'bi_file'").fetchall():
+            if (schema, table) in appended and comment == key:
+                kept_tables.add((schema, table))
+            else:
+                connection.execute(f"drop table bi_file.{_quote(schema)}.{_quote(table)}")
+        for (view_schema, view) in connection.execute(
+                "select schema_name, view_name from duckdb_views()"
+                " where database_name = 'bi_file' and not internal").fetchall():
+            connection.execute(f"drop view bi_file.{_quote(view_schema)}.{_quote(view)}")
+    for schema in sorted({mart.schema for mart, _ in plans}):
+        connection.execute(f"create schema if not exists bi_file.{_quote(schema)}")
+    return kept_tables
+
+
+def _export_appended_mart(connection: duckdb.DuckDBPyConnection, mart: Mart, exported: list[tuple[str, str, str]],
+                          select_sql: str, columns: list[dict], run_dir: Path, formats: tuple[str, ...],
+                          previous: Path | None, earlier: dict | None, bi_relations: list[str] | None,
+                          kept_tables: set[tuple[str, str]], key: str) -> tuple[dict, str]:
+    """An appended mart (one file per value of append_by; unchanged files of the previous run linked) and its BI
+    table (kept from the previous BI file when its columns did not change); returns its summary entry and the end
+    of its log line."""
+    previous_entry = ((earlier or {}).get("models") or {}).get(mart.name)
+    if previous_entry is not None and previous_entry.get("columns") != columns:
+        previous_entry = None
+    bi_table = None
+    if bi_relations is not None:
+        bi_table = f"bi_file.{mart.relation}"
+        bi_relations.append(f"{mart.schema}.{mart.table}")
+        if (mart.schema, mart.table) in kept_tables and [
+                (name, kind) for name, kind, *_ in connection.execute(f"describe {bi_table}").fetchall()
+        ] != [(column["name"], column["type"]) for column in columns]:
+            connection.execute(f"drop table {bi_table}")
+            kept_tables.discard((mart.schema, mart.table))
+        if (mart.schema, mart.table) not in kept_tables:
+            connection.execute(f"create table {bi_table} as {select_sql} limit 0")
+            connection.execute(f"comment on table {bi_table} is {_literal(key)}")
+    parts = write_appended(connection, mart, exported, run_dir, formats,
+                           previous if previous_entry is not None else None, previous_entry, bi_table)
+    rows = sum(partition["rows"] for partition in parts["partitions"].values())
+    entry = {"relation": f"{mart.schema}.{mart.table}", "rows": rows, "columns": columns, **parts}
+    return entry, (f"  ({parts['partitions_written']} {mart.append_by} file(s) written,"
+                   f" {parts['partitions_linked']} kept)")
+
+
+def _export_mart(connection: duckdb.DuckDBPyConnection, mart: Mart, select_sql: str, columns: list[dict],
+                 run_dir: Path, formats: tuple[str, ...], bi_relations: list[str] | None) -> dict:
+    """A mart as one file per format, and its BI table; returns its summary entry. The rows are hashed and sorted
+    once, into the BI file's table (or a temporary one), and every format is copied from it in that order (DuckDB
+    keeps a table's insertion order when it reads it)."""
+    files = {}
+    if bi_relations is not None:
+        written = f"bi_file.{mart.relation}"
+        bi_relations.append(f"{mart.schema}.{mart.table}")
+        connection.execute(f"create table {written} as {select_sql}")
+    else:
+        written = _quote("export_" + mart.name)
+        connection.execute(f"create temporary table {written} as {select_sql}")
+    copy_sql = f"select * from {written}"
+    if "parquet" in formats:
+        path = run_dir / "parquet" / f"{mart.name}.parquet"
+        connection.execute(f"copy ({copy_sql}) to {_literal(path)} (format parquet, compression zstd)")
+        files["parquet"] = f"parquet/{path.name}"
+    if "csv" in formats:
+        path = run_dir / "csv" / f"{mart.name}.csv"
+        write_csv_with_bom(connection, copy_sql, path)
+        files["csv"] = f"csv/{path.name}"
+    if bi_relations is None:
+        connection.execute(f"drop table {written}")
+    rows = connection.execute(f"select count(*) from {mart.relation}").fetchall()[0][0]
+    return {
+        "relation": f"{mart.schema}.{mart.table}",
+        "rows": rows,
+        "columns": columns,
+        "files": files,
+    }
+
+
 def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path, formats: tuple[str, ...],
               log, *, salt: str | None = None, development_salt: bool | None = None, warn=_warn,
               bi_file: Path | None = None, previous: Path | None = None) -> dict:
@@ -292,14 +402,7 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
     }
     tagged = direct_identifiers(manifest)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        # every mart is checked before any file is written: a refused column stops the whole export
-        plans = []
-        for mart in marts:
-            columns = table_columns(connection, mart)
-            check_schema(mart, columns, warehouse)
-            exported = exported_columns(columns, salt)
-            check_identifiers(mart, [name for name, _, _ in exported], tagged)
-            plans.append((mart, exported))
+        plans = _checked_plans(connection, marts, warehouse, salt, tagged)
         if development_salt and any(name != source for _, exported in plans for name, _, source in exported):
             warn(f"export_marts: warning: {SALT_VARIABLE} is not set, customer_key uses the development salt "
                  "(anyone can recompute it); set it before the files leave this machine")
@@ -309,35 +412,12 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
         summary["reuse_key"] = key
         earlier = _read_summary(previous)
         earlier = earlier if earlier is not None and earlier.get("reuse_key") == key else None
-        appended = {(mart.schema, mart.table) for mart, _ in plans if mart.append_by}
+        kept_tables: set[tuple[str, str]] = set()
+        bi_relations = None
         if bi_file is not None:
-            building = bi_building_path(bi_file)
-            bi_file.parent.mkdir(parents=True, exist_ok=True)
-            for leftover in (building, building.with_name(building.name + ".wal")):
-                with contextlib.suppress(FileNotFoundError):
-                    leftover.unlink()
-            # the appended marts' tables are kept from the previous BI file (a copy: readers keep the old one)
-            keep_bi = bool(appended) and earlier is not None and bi_file.is_file() \
-                and (earlier.get("bi_file") or {}).get("path") == str(bi_file)
-            if keep_bi:
-                shutil.copyfile(bi_file, building)
-            connection.execute(f"attach {_literal(building)} as bi_file (read_write)")
-            kept_tables = set()
-            if keep_bi:
-                for schema, table, comment in connection.execute(
-                        "select schema_name, table_name, comment from duckdb_tables()"
-                        " where database_name = 'bi_file'").fetchall():
-                    if (schema, table) in appended and comment == key:
-                        kept_tables.add((schema, table))
-                    else:
-                        connection.execute(f"drop table bi_file.{_quote(schema)}.{_quote(table)}")
-                for (view_schema, view) in connection.execute(
-                        "select schema_name, view_name from duckdb_views()"
-                        " where database_name = 'bi_file' and not internal").fetchall():
-                    connection.execute(f"drop view bi_file.{_quote(view_schema)}.{_quote(view)}")
-            for schema in sorted({mart.schema for mart, _ in plans}):
-                connection.execute(f"create schema if not exists bi_file.{_quote(schema)}")
+            kept_tables = _attach_bi_file(connection, bi_file, plans, earlier, key)
             summary["bi_file"] = {"path": str(bi_file), "relations": []}
+            bi_relations = summary["bi_file"]["relations"]
         for mart, exported in plans:
             mart_started = time.perf_counter()
             select_list = ", ".join(expression for _, expression, _ in exported)
@@ -346,65 +426,15 @@ def write_run(warehouse: Path, manifest: dict, marts: list[Mart], run_dir: Path,
             types = connection.execute(f"describe {select_sql}").fetchall()
             columns = [{"name": column, "type": data_type} for column, data_type, *_ in types]
             if mart.append_by:
-                previous_entry = ((earlier or {}).get("models") or {}).get(mart.name)
-                if previous_entry is not None and previous_entry.get("columns") != columns:
-                    previous_entry = None
-                bi_table = None
-                if bi_file is not None:
-                    bi_table = f"bi_file.{mart.relation}"
-                    summary["bi_file"]["relations"].append(f"{mart.schema}.{mart.table}")
-                    if (mart.schema, mart.table) in kept_tables and [
-                            (name, kind) for name, kind, *_ in connection.execute(f"describe {bi_table}").fetchall()
-                    ] != [(column["name"], column["type"]) for column in columns]:
-                        connection.execute(f"drop table {bi_table}")
-                        kept_tables.discard((mart.schema, mart.table))
-                    if (mart.schema, mart.table) not in kept_tables:
-                        connection.execute(f"create table {bi_table} as {select_sql} limit 0")
-                        connection.execute(f"comment on table {bi_table} is {_literal(key)}")
-                parts = write_appended(connection, mart, exported, run_dir, formats,
-                                       previous if previous_entry is not None else None, previous_entry, bi_table)
-                rows = sum(partition["rows"] for partition in parts["partitions"].values())
-                summary["models"][mart.name] = {"relation": f"{mart.schema}.{mart.table}", "rows": rows,
-                                                "columns": columns, **parts}
-                replaced = {source: name for name, _, source in exported if name != source}
-                if replaced:
-                    summary["customer_key"]["replaced_columns"][mart.name] = replaced
-                log(f"  {mart.name:<28} {rows:>12,} rows  {time.perf_counter() - mart_started:6.1f} s"
-                    f"  ({parts['partitions_written']} {mart.append_by} file(s) written,"
-                    f" {parts['partitions_linked']} kept)")
-                continue
-            files = {}
-            # the rows are hashed and sorted once, into the BI file's table (or a temporary one), and every format
-            # is copied from it in that order (DuckDB keeps a table's insertion order when it reads it)
-            if bi_file is not None:
-                written = f"bi_file.{mart.relation}"
-                summary["bi_file"]["relations"].append(f"{mart.schema}.{mart.table}")
-                connection.execute(f"create table {written} as {select_sql}")
+                entry, note = _export_appended_mart(connection, mart, exported, select_sql, columns, run_dir, formats,
+                                                    previous, earlier, bi_relations, kept_tables, key)
             else:
-                written = _quote("export_" + mart.name)
-                connection.execute(f"create temporary table {written} as {select_sql}")
-            copy_sql = f"select * from {written}"
-            if "parquet" in formats:
-                path = run_dir / "parquet" / f"{mart.name}.parquet"
-                connection.execute(f"copy ({copy_sql}) to {_literal(path)} (format parquet, compression zstd)")
-                files["parquet"] = f"parquet/{path.name}"
-            if "csv" in formats:
-                path = run_dir / "csv" / f"{mart.name}.csv"
-                write_csv_with_bom(connection, copy_sql, path)
-                files["csv"] = f"csv/{path.name}"
-            if bi_file is None:
-                connection.execute(f"drop table {written}")
-            rows = connection.execute(f"select count(*) from {mart.relation}").fetchall()[0][0]
-            summary["models"][mart.name] = {
-                "relation": f"{mart.schema}.{mart.table}",
-                "rows": rows,
-                "columns": columns,
-                "files": files,
-            }
+                entry, note = _export_mart(connection, mart, select_sql, columns, run_dir, formats, bi_relations), ""
+            summary["models"][mart.name] = entry
             replaced = {source: name for name, _, source in exported if name != source}
             if replaced:
                 summary["customer_key"]["replaced_columns"][mart.name] = replaced
-            log(f"  {mart.name:<28} {rows:>12,} rows  {time.perf_counter() - mart_started:6.1f} s")
+            log(f"  {mart.name:<28} {entry['rows']:>12,} rows  {time.perf_counter() - mart_started:6.1f} s{note}")
         # earlier runs made before a customer asked to be forgotten are deleted once this one is current (prune)
         summary["erasure_list"] = erasure_list_digest(connection)
         segments = next((mart for mart in marts if mart.name == "customer_segments"), None)

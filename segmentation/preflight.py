@@ -265,39 +265,9 @@ def prepare_raw(raw: Path, work: Path, *, raw_schema: str | None = None,
     connection = duckdb.connect()
     try:
         for table, source in sources.items():
-            is_required = table in required
-            header: list[str] = []
-            if source.fmt == "xlsx":
-                names = _check_workbook(connection, source, is_required, work_folder, result)
-                handled.add(source.files[0])
-                if names is None:
-                    continue
-                header = names
-            else:
-                total = 0
-                for path in source.files:
-                    label = path.relative_to(raw).as_posix()
-                    if _is_empty(path):
-                        if is_required:
-                            what = "0 bytes once decompressed" if is_gzip(path) and path.stat().st_size else "0 bytes"
-                            raise PreflightError(f"{label}: the file is empty ({what}); {table} is required")
-                        handled.add(path)
-                        result.repairs.append({"file": label, "repair": "empty_file_left_out", "lines": 0})
-                        continue
-                    if source.fmt == "parquet":
-                        rows, names = count_parquet_rows(path, label)
-                    else:
-                        rows, names, repaired = _check_csv(connection, path, label, work_folder, result)
-                        if repaired:
-                            handled.add(path)
-                    if rows == 0:
-                        if is_required:
-                            raise PreflightError(f"{label}: no data rows (header only); {table} is required")
-                        result.notes.append(f"{label}: no data rows (header only), read as an empty table")
-                    total += 1
-                    header += [name for name in names if column_key(name) not in {column_key(h) for h in header}]
-                if total == 0:
-                    continue
+            header = _table_header(connection, raw, table, source, table in required, work_folder, result, handled)
+            if header is None:
+                continue
             check_columns(source.label, table, header, mapping, result.notes)
     finally:
         connection.close()
@@ -307,6 +277,42 @@ def prepare_raw(raw: Path, work: Path, *, raw_schema: str | None = None,
         _link_untouched(raw, work_folder.path, handled)
         result.raw_path = work_folder.path
     return result
+
+
+def _table_header(connection: duckdb.DuckDBPyConnection, raw: Path, table: str, source: TableSource,
+                  is_required: bool, work: _WorkFolder, result: PreflightResult,
+                  handled: set[Path]) -> list[str] | None:
+    """Check a table's files (a workbook, or each CSV or Parquet file of it) and return the union of their headers;
+    None when the table has no file left to read (an empty optional file or workbook). Files repaired, converted or
+    left out are added to `handled`; repairs and notes to `result`."""
+    if source.fmt == "xlsx":
+        names = _check_workbook(connection, source, is_required, work, result)
+        handled.add(source.files[0])
+        return names
+    header: list[str] = []
+    total = 0
+    for path in source.files:
+        label = path.relative_to(raw).as_posix()
+        if _is_empty(path):
+            if is_required:
+                what = "0 bytes once decompressed" if is_gzip(path) and path.stat().st_size else "0 bytes"
+                raise PreflightError(f"{label}: the file is empty ({what}); {table} is required")
+            handled.add(path)
+            result.repairs.append({"file": label, "repair": "empty_file_left_out", "lines": 0})
+            continue
+        if source.fmt == "parquet":
+            rows, names = count_parquet_rows(path, label)
+        else:
+            rows, names, repaired = _check_csv(connection, path, label, work, result)
+            if repaired:
+                handled.add(path)
+        if rows == 0:
+            if is_required:
+                raise PreflightError(f"{label}: no data rows (header only); {table} is required")
+            result.notes.append(f"{label}: no data rows (header only), read as an empty table")
+        total += 1
+        header += [name for name in names if column_key(name) not in {column_key(h) for h in header}]
+    return header if total else None
 
 
 def _check_workbook(connection: duckdb.DuckDBPyConnection, source: TableSource, is_required: bool,

@@ -222,6 +222,57 @@ def _fsync_folder(folder: Path) -> None:
             os.close(descriptor)
 
 
+def _logged_preflight(published: Path, raw: Path | None, raw_schema: str | None, raw_column_map: Any,
+                      log: Log) -> tuple[Preflight | None, Path | None]:
+    """The pre-flight of `raw` (None: none) in a new work folder under preflight_root(published), logged with its
+    repairs; returns it and the work folder (removed when the pre-flight stops the build)."""
+    preflight = Preflight(raw_path=raw) if raw is not None else None
+    work = None
+    if raw is not None:
+        step = time.perf_counter()
+        work = preflight_root(published) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        try:
+            preflight = run_preflight(raw, work, raw_schema, raw_column_map)
+        except PublishError:
+            _remove(work)
+            raise
+        if preflight.checked:
+            repaired = f", {len(preflight.repairs)} repair(s)" if preflight.repairs else ""
+            log(f"publish: raw pre-flight of {raw} passed in {time.perf_counter() - step:.1f} s{repaired}"
+                + (f"; dbt reads {preflight.raw_path}" if preflight.raw_path != raw else ""))
+            for repair in preflight.repairs[:20]:
+                if {"file", "repair"} <= set(repair):
+                    log(f"publish:   repaired {repair['file']}: {repair['repair']} ({repair.get('lines', '?')} lines)")
+                else:
+                    log(f"publish:   repaired {json.dumps(repair, ensure_ascii=False, default=str)}")
+            if len(preflight.repairs) > 20:
+                log(f"publish:   ... and {len(preflight.repairs) - 20} more repairs")
+        else:
+            log(f"publish: no raw pre-flight (segmentation/preflight.py not installed); dbt reads {raw} as it is")
+    return preflight, work
+
+
+def _copy_published(published: Path, copy: Path, log: Log) -> None:
+    """Copy the published warehouse to `copy` (after removing what a build killed half-way left, and folding in the
+    log of an interrupted writer); without a published warehouse the build starts fresh."""
+    step = time.perf_counter()
+    for leftover in (copy, wal(copy), copy.with_name(copy.name + ".tmp")):  # a build killed half-way
+        _remove(leftover)
+    if wal(published).exists():  # an interrupted writer outside the publish step: fold its log in first
+        checkpoint(published)
+    if published.is_file():
+        try:
+            shutil.copyfile(published, copy)
+        except OSError as error:
+            _remove(copy)
+            raise PublishError(f"{published}: cannot be copied to {copy.name} ({error.strerror or error}); "
+                               "the published warehouse was left as it was") from None
+        log(f"publish: copied {published.name} ({_size(published)}) to {copy.name} in "
+            f"{time.perf_counter() - step:.1f} s")
+    else:
+        log(f"publish: no published warehouse at {published}: a fresh build into {copy.name}")
+
+
 @contextlib.contextmanager
 def build_copy(published: Path | None = None, *, raw: Path | None = None, raw_schema: str | None = None,
                raw_column_map: Any = None, log: Log = _print, on_wait: Callable[[], None] | None = None,
@@ -242,45 +293,8 @@ def build_copy(published: Path | None = None, *, raw: Path | None = None, raw_sc
     started = time.perf_counter()
     with writer_lock(published, on_wait=waiting, wait=wait):
         log(f"publish: lock {lock_path(published).name} taken in {time.perf_counter() - started:.1f} s")
-        preflight = Preflight(raw_path=raw) if raw is not None else None
-        work = None
-        if raw is not None:
-            step = time.perf_counter()
-            work = preflight_root(published) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-            try:
-                preflight = run_preflight(raw, work, raw_schema, raw_column_map)
-            except PublishError:
-                _remove(work)
-                raise
-            if preflight.checked:
-                repaired = f", {len(preflight.repairs)} repair(s)" if preflight.repairs else ""
-                log(f"publish: raw pre-flight of {raw} passed in {time.perf_counter() - step:.1f} s{repaired}"
-                    + (f"; dbt reads {preflight.raw_path}" if preflight.raw_path != raw else ""))
-                for repair in preflight.repairs[:20]:
-                    if {"file", "repair"} <= set(repair):
-                        log(f"publish:   repaired {repair['file']}: {repair['repair']} ({repair.get('lines', '?')} lines)")
-                    else:
-                        log(f"publish:   repaired {json.dumps(repair, ensure_ascii=False, default=str)}")
-                if len(preflight.repairs) > 20:
-                    log(f"publish:   ... and {len(preflight.repairs) - 20} more repairs")
-            else:
-                log(f"publish: no raw pre-flight (segmentation/preflight.py not installed); dbt reads {raw} as it is")
-        step = time.perf_counter()
-        for leftover in (copy, wal(copy), copy.with_name(copy.name + ".tmp")):  # a build killed half-way
-            _remove(leftover)
-        if wal(published).exists():  # an interrupted writer outside the publish step: fold its log in first
-            checkpoint(published)
-        if published.is_file():
-            try:
-                shutil.copyfile(published, copy)
-            except OSError as error:
-                _remove(copy)
-                raise PublishError(f"{published}: cannot be copied to {copy.name} ({error.strerror or error}); "
-                                   "the published warehouse was left as it was") from None
-            log(f"publish: copied {published.name} ({_size(published)}) to {copy.name} in "
-                f"{time.perf_counter() - step:.1f} s")
-        else:
-            log(f"publish: no published warehouse at {published}: a fresh build into {copy.name}")
+        preflight, work = _logged_preflight(published, raw, raw_schema, raw_column_map, log)
+        _copy_published(published, copy, log)
         build = Build(published=published, copy=copy, failed=failed_path(published),
                       raw_path=preflight.raw_path if preflight else Path(), repairs=preflight.repairs if preflight
                       else [], log=log, work=work if work is not None and work.exists() else None, raw=raw)

@@ -143,19 +143,22 @@ def _time_of_day(rng: Rng, n: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _customers(
-    rng: Rng, cfg: Config, width: int, offset: int = 0
-) -> tuple[pa.Table, CustomerState]:
+def _signup_times(rng: Rng, cfg: Config) -> np.ndarray:
+    """Signup timestamps, sorted (customer ids follow signup order): the density grows over time, from two years
+    before the start date."""
     n = cfg.customers
-
-    # signups: density grows over time; customer ids follow signup order
     lo_day = _day(_start_minus_two_years(cfg.start))
     span = cfg.end_day - lo_day + 1
     u = rng.random(n)
     u = np.where(rng.random(n) < 0.5, u, np.sqrt(u))
     signup_day = lo_day + np.minimum((u * span).astype(np.int64), span - 1)
     signup_ts = np.sort(signup_day * DAY + _time_of_day(rng, n))
+    return signup_ts
 
+
+def _customer_names(rng: Rng, n: int) -> tuple:
+    """Vietnamese full names (family, middle and given name by gender); returns the gender, the full names and the
+    name indexes the emails are made from."""
     female = rng.random(n) < 0.52
     family = _sample(rng, [w for _, w in FAMILY_NAMES], n)
     middle = np.where(
@@ -174,7 +177,11 @@ def _customers(
     full_name = pc.binary_join_element_wise(
         _take(family_names, family), _take(middles, middle), _take(givens, given), " "
     )
+    return female, full_name, family, given, family_names, givens
 
+
+def _companies(rng: Rng, n: int) -> tuple:
+    """Business customers (5%), the customer type as written, and their company's name and email domain."""
     business = rng.random(n) < 0.05
     ctype_u = rng.random(n)
     customer_type = pc.if_else(pa.array(business), "business", "individual")
@@ -186,8 +193,14 @@ def _customers(
     company_names = [f"Công ty TNHH {a} {b}" for a in COMPANY_WORDS_1 for b in COMPANY_WORDS_2]
     company_domains = [f"{_slug(a + b)}.com.vn" for a in COMPANY_WORDS_1 for b in COMPANY_WORDS_2]
     company_name = _with_nulls(_take(company_names, company), ~business)
+    return business, customer_type, company, company_domains, company_name
 
-    # email: folded name + digits @ domain
+
+def _emails(rng: Rng, n: int, names: tuple, business: np.ndarray, company: np.ndarray,
+            company_domains: list[str]) -> pa.Array:
+    """Folded name + separator + digits @ a mail provider (a company domain for business customers and a few
+    others); a few shouted with spaces around, 10% missing."""
+    _, _, family, given, family_names, givens = names
     folded_given = _take([_slug(g) for g in givens], given)
     folded_family = _take([_slug(f) for f in family_names], family)
     swap = pa.array(rng.random(n) < 0.35)
@@ -208,6 +221,35 @@ def _customers(
         " ", pc.utf8_upper(email.filter(pa.array(shout))), "  ", ""
     )
     email = _with_nulls(_replace(email, shout, shouted), email_u > 0.90)
+    return email
+
+
+def _customer_tags(rng: Rng, n: int) -> tuple[pa.Array, np.ndarray]:
+    """Up to three tags per customer (weighted, without repeats) as one ';'-joined text, and the VIP flag (the
+    first tag)."""
+    tag_count = _sample(rng, [0.5, 0.3, 0.15, 0.05], n)
+    keys = rng.exponential(size=(n, len(TAGS))) / np.array([w for _, w in TAGS])
+    top = np.argsort(keys, axis=1)[:, :3]
+    chosen = np.arange(3)[None, :] < tag_count[:, None]
+    bitmask = ((1 << top) * chosen).sum(axis=1)
+    tag_table = [
+        ";".join(t for b, (t, _) in enumerate(TAGS) if mask >> b & 1) or None
+        for mask in range(2 ** len(TAGS))
+    ]
+    tags = _take(tag_table, bitmask)
+    vip = (bitmask & 1).astype(bool)
+    return tags, vip
+
+
+def _customers(
+    rng: Rng, cfg: Config, width: int, offset: int = 0
+) -> tuple[pa.Table, CustomerState]:
+    n = cfg.customers
+    signup_ts = _signup_times(rng, cfg)
+    names = _customer_names(rng, n)
+    female, full_name = names[0], names[1]
+    business, customer_type, company, company_domains, company_name = _companies(rng, n)
+    email = _emails(rng, n, names, business, company, company_domains)
 
     prefixes = np.array(PHONE_PREFIXES, dtype=np.int64)[rng.integers(0, len(PHONE_PREFIXES), n)]
     national = prefixes * 10_000_000 + rng.integers(0, 10_000_000, n)  # 9 digits after the 0
@@ -230,17 +272,7 @@ def _customers(
     province = _sample(rng, _province_weights(), n)
     province_str = _province_str(rng, province, empty=0.03, unknown=0.005)
 
-    tag_count = _sample(rng, [0.5, 0.3, 0.15, 0.05], n)
-    keys = rng.exponential(size=(n, len(TAGS))) / np.array([w for _, w in TAGS])
-    top = np.argsort(keys, axis=1)[:, :3]
-    chosen = np.arange(3)[None, :] < tag_count[:, None]
-    bitmask = ((1 << top) * chosen).sum(axis=1)
-    tag_table = [
-        ";".join(t for b, (t, _) in enumerate(TAGS) if mask >> b & 1) or None
-        for mask in range(2 ** len(TAGS))
-    ]
-    tags = _take(tag_table, bitmask)
-    vip = (bitmask & 1).astype(bool)
+    tags, vip = _customer_tags(rng, n)
 
     channel_shares = [share for _, share, _ in CHANNELS]
     pref_channel = _sample(rng, channel_shares, n)
@@ -309,15 +341,12 @@ def _day_promos(cfg: Config) -> tuple[list[str], np.ndarray]:
     return codes, per_day
 
 
-def _orders(
-    rng: Rng, cfg: Config, cust: CustomerState, width: int | None = None, offset: int = 0
-) -> tuple[pa.Table, OrderState]:
-    """Orders of the chunk's customers; ``width`` None: the id width follows the order count."""
+def _order_behaviour(rng: Rng, cfg: Config, cust: CustomerState) -> tuple[np.ndarray, ...]:
+    """Per customer: the first and last day they may order, their number of orders, their spend level and their
+    share of discounted orders."""
     n_cust = cfg.customers
     start_day, end_day = cfg.start_day, cfg.end_day
     n_days = end_day - start_day + 1
-
-    # --- customer-level behaviour ----------------------------------------------------------
     signup_day = cust.signup_ts // DAY
     first_day = np.maximum(signup_day, start_day)
     last_day = np.full(n_cust, end_day, dtype=np.int64)
@@ -338,9 +367,14 @@ def _orders(
     discount_prop = np.where(
         rng.random(n_cust) < 0.10, rng.uniform(0.6, 0.95, n_cust), rng.beta(1.2, 3.0, n_cust)
     )
+    return first_day, last_day, counts, value, discount_prop
 
-    # --- order timestamps -------------------------------------------------------------------
-    cust_idx = np.repeat(np.arange(n_cust), counts)
+
+def _order_times(rng: Rng, cfg: Config, cust: CustomerState, first_day: np.ndarray, last_day: np.ndarray,
+                 counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The orders' timestamps (on the busier days more often, never before signup) and customers, in time order."""
+    start_day = cfg.start_day
+    cust_idx = np.repeat(np.arange(cfg.customers), counts)
     n = len(cust_idx)
     cum = np.concatenate([[0.0], np.cumsum(_day_weights(cfg))])
     lo = cum[(first_day - start_day)[cust_idx]]
@@ -355,21 +389,28 @@ def _orders(
 
     order = _sort_order(ts)  # order ids follow time
     ts, cust_idx = ts[order], cust_idx[order]
-    del order, lo, hi, u, signup
-    day_off = ts // DAY - start_day
-    width = _id_width(8, n) if width is None else width
+    return ts, cust_idx
 
-    # --- status -----------------------------------------------------------------------------
-    age_days = end_day - (ts // DAY)
+
+def _order_status(rng: Rng, cfg: Config, ts: np.ndarray) -> np.ndarray:
+    """Completed, cancelled, returned, or pending (most of the orders of the last two weeks)."""
+    n = len(ts)
+    age_days = cfg.end_day - (ts // DAY)
     su = rng.random(n)
     status = np.full(n, ST_COMPLETED, dtype=np.int64)
     status[su < 0.073] = ST_CANCELLED
     status[(su >= 0.073) & (su < 0.125)] = ST_RETURNED
     p_pending = np.where(age_days < 14, 0.05 + 0.85 * (1 - age_days / 14.0), 0.0)
     status[rng.random(n) < p_pending] = ST_PENDING
-    del age_days, su, p_pending  # arrays are freed once used: at ~10 orders a customer, large
+    return status
 
-    # --- amounts ----------------------------------------------------------------------------
+
+def _order_amounts(rng: Rng, cfg: Config, cust: CustomerState, cust_idx: np.ndarray, ts: np.ndarray,
+                   status: np.ndarray, value: np.ndarray, discount_prop: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Gross and discount amounts, the promo code of a discounted order (seasonal, new-user, VIP or generic) and the
+    refunded amount as text (full or partial refunds of returns, a few over-refunds, empty where unknown)."""
+    n = len(ts)
+    day_off = ts // DAY - cfg.start_day
     gross_f = 350_000.0 * value[cust_idx] * np.exp(rng.normal(0.0, 0.7, n))
     bulk = cust.business[cust_idx] & (rng.random(n) < 0.01)
     gross_f = np.where(bulk, np.exp(rng.uniform(np.log(20e6), np.log(200e6), n)), gross_f)
@@ -405,8 +446,13 @@ def _orders(
     del net, ru, returned, partial, over
     refunded = _int_str(refund, ~refund_empty)
     del refund, refund_empty
+    return gross, discount, promo, refunded
 
-    # --- channel, payment, device, province -------------------------------------------------
+
+def _order_places(rng: Rng, cust: CustomerState, cust_idx: np.ndarray) -> tuple[pa.Array, ...]:
+    """The channel (mostly the customer's preferred one) as written, payment method and device by channel, and the
+    shipping province (mostly the customer's)."""
+    n = len(cust_idx)
     channel = np.where(
         rng.random(n) < 0.7,
         cust.pref_channel[cust_idx],
@@ -423,6 +469,20 @@ def _orders(
     del channel
     ship_str = _province_str(rng, ship, empty=0.05, unknown=0.003)
     del ship
+    return channel_str, payment, device, ship_str
+
+
+def _orders(
+    rng: Rng, cfg: Config, cust: CustomerState, width: int | None = None, offset: int = 0
+) -> tuple[pa.Table, OrderState]:
+    """Orders of the chunk's customers; ``width`` None: the id width follows the order count."""
+    first_day, last_day, counts, value, discount_prop = _order_behaviour(rng, cfg, cust)
+    ts, cust_idx = _order_times(rng, cfg, cust, first_day, last_day, counts)
+    n = len(cust_idx)
+    width = _id_width(8, n) if width is None else width
+    status = _order_status(rng, cfg, ts)
+    gross, discount, promo, refunded = _order_amounts(rng, cfg, cust, cust_idx, ts, status, value, discount_prop)
+    channel_str, payment, device, ship_str = _order_places(rng, cust, cust_idx)
 
     # --- timestamps as text -----------------------------------------------------------------
     slow = (status == ST_RETURNED) | (status == ST_CANCELLED)
