@@ -102,6 +102,84 @@ def _typed_select(connection: Any, first_file: Path, relation: str, exclude: Seq
     return f"select {', '.join(expressions)} from (select *{excluded} from {relation})"
 
 
+def _create_new_orders(connection: Any, orders: str, customers: str, day_sql: str, new_count: int) -> None:
+    """Temp table new_orders: `new_count` completed orders on the night's day, copied from order rows of known
+    customers picked by hash (template_order_id names the row copied, for its lines)."""
+    connection.execute(f"""
+        create temp table new_orders as
+        with candidates as (
+            select
+                orders.*,
+                row_number() over (order by hash(orders.order_id, 'new order'), orders.order_id) as pick
+            from {orders} as orders
+            where
+                nullif(trim(orders.order_id), '') is not null
+                and trim(orders.customer_id) in (select trim(customer_id) from {customers})
+        )
+        select
+            * exclude (pick) replace (
+                'N' || strftime({day_sql}, '%Y%m%d') || '-' || lpad(cast(pick as varchar), 8, '0') as order_id,
+                strftime({day_sql} + to_seconds(cast(hash(order_id, 'time') % 86400 as bigint)),
+                         '%Y-%m-%d %H:%M:%S') as ordered_at,
+                'completed' as status,
+                cast(null as varchar) as refunded_amount,
+                strftime({day_sql} + to_seconds(cast(hash(order_id, 'time') % 86400 as bigint)),
+                         '%Y-%m-%d %H:%M:%S') as updated_at
+            ),
+            order_id as template_order_id
+        from candidates
+        where pick <= {new_count}
+    """)
+
+
+def _create_changed_orders(connection: Any, orders: str, day_sql: str, lookback_days: int, change_count: int) -> None:
+    """Temp table changed_orders: one new row (returned with a full refund, or cancelled, by hash; updated on the
+    night's day) for `change_count` orders placed in the lookback window whose every row is older than the day."""
+    connection.execute(f"""
+        create temp table changed_orders as
+        with versions as (
+            select
+                trim(order_id) as order_key,
+                max(coalesce(try_cast(left(trim(updated_at), 19) as timestamp),
+                             try_cast(left(trim(ordered_at), 19) as timestamp))) as newest_version,
+                min(try_cast(left(trim(ordered_at), 10) as date)) as ordered_date
+            from {orders}
+            where nullif(trim(order_id), '') is not null
+            group by trim(order_id)
+        ),
+        eligible as (
+            select order_key, row_number() over (order by hash(order_key, 'change'), order_key) as pick
+            from versions
+            where
+                ordered_date >= {day_sql} - interval ({int(lookback_days)}) day
+                and ordered_date < {day_sql}
+                and newest_version < {day_sql}
+        ),
+        picked as (
+            select orders.*, eligible.pick
+            from {orders} as orders
+            inner join eligible on trim(orders.order_id) = eligible.order_key
+            where eligible.pick <= {change_count}
+            qualify row_number() over (
+                partition by eligible.order_key order by orders.updated_at desc nulls last, orders.ordered_at
+            ) = 1
+        )
+        select
+            * exclude (pick) replace (
+                case when hash(order_id, 'status') % 2 = 0 then 'returned' else 'cancelled' end as status,
+                case
+                    when hash(order_id, 'status') % 2 = 0
+                        then cast(try_cast(gross_amount as decimal(18, 2))
+                                  - coalesce(try_cast(discount_amount as decimal(18, 2)), 0) as varchar)
+                    else refunded_amount
+                end as refunded_amount,
+                strftime({day_sql} + to_seconds(cast(hash(order_id, 'changed') % 86400 as bigint)),
+                         '%Y-%m-%d %H:%M:%S') as updated_at
+            )
+        from picked
+    """)
+
+
 def write_nightly_delta(raw: Path, *, lookback_days: int = 60, new_share: float = NEW_ORDER_SHARE,
                         change_share: float = CHANGED_ORDER_SHARE, today: date | None = None,
                         night: int = 1) -> dict[str, Any]:
@@ -137,74 +215,8 @@ def write_nightly_delta(raw: Path, *, lookback_days: int = 60, new_share: float 
         new_count = max(1, round(order_rows * new_share))
         change_count = max(1, round(order_rows * change_share))
         day_sql = _sql_string(day.isoformat()) + "::date"
-        connection.execute(f"""
-            create temp table new_orders as
-            with candidates as (
-                select
-                    orders.*,
-                    row_number() over (order by hash(orders.order_id, 'new order'), orders.order_id) as pick
-                from {orders} as orders
-                where
-                    nullif(trim(orders.order_id), '') is not null
-                    and trim(orders.customer_id) in (select trim(customer_id) from {customers})
-            )
-            select
-                * exclude (pick) replace (
-                    'N' || strftime({day_sql}, '%Y%m%d') || '-' || lpad(cast(pick as varchar), 8, '0') as order_id,
-                    strftime({day_sql} + to_seconds(cast(hash(order_id, 'time') % 86400 as bigint)),
-                             '%Y-%m-%d %H:%M:%S') as ordered_at,
-                    'completed' as status,
-                    cast(null as varchar) as refunded_amount,
-                    strftime({day_sql} + to_seconds(cast(hash(order_id, 'time') % 86400 as bigint)),
-                             '%Y-%m-%d %H:%M:%S') as updated_at
-                ),
-                order_id as template_order_id
-            from candidates
-            where pick <= {new_count}
-        """)
-        connection.execute(f"""
-            create temp table changed_orders as
-            with versions as (
-                select
-                    trim(order_id) as order_key,
-                    max(coalesce(try_cast(left(trim(updated_at), 19) as timestamp),
-                                 try_cast(left(trim(ordered_at), 19) as timestamp))) as newest_version,
-                    min(try_cast(left(trim(ordered_at), 10) as date)) as ordered_date
-                from {orders}
-                where nullif(trim(order_id), '') is not null
-                group by trim(order_id)
-            ),
-            eligible as (
-                select order_key, row_number() over (order by hash(order_key, 'change'), order_key) as pick
-                from versions
-                where
-                    ordered_date >= {day_sql} - interval ({int(lookback_days)}) day
-                    and ordered_date < {day_sql}
-                    and newest_version < {day_sql}
-            ),
-            picked as (
-                select orders.*, eligible.pick
-                from {orders} as orders
-                inner join eligible on trim(orders.order_id) = eligible.order_key
-                where eligible.pick <= {change_count}
-                qualify row_number() over (
-                    partition by eligible.order_key order by orders.updated_at desc nulls last, orders.ordered_at
-                ) = 1
-            )
-            select
-                * exclude (pick) replace (
-                    case when hash(order_id, 'status') % 2 = 0 then 'returned' else 'cancelled' end as status,
-                    case
-                        when hash(order_id, 'status') % 2 = 0
-                            then cast(try_cast(gross_amount as decimal(18, 2))
-                                      - coalesce(try_cast(discount_amount as decimal(18, 2)), 0) as varchar)
-                        else refunded_amount
-                    end as refunded_amount,
-                    strftime({day_sql} + to_seconds(cast(hash(order_id, 'changed') % 86400 as bigint)),
-                             '%Y-%m-%d %H:%M:%S') as updated_at
-                )
-            from picked
-        """)
+        _create_new_orders(connection, orders, customers, day_sql, new_count)
+        _create_changed_orders(connection, orders, day_sql, lookback_days, change_count)
         night_orders = """(
                 select * exclude (template_order_id) from new_orders
                 union all by name

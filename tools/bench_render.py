@@ -53,8 +53,9 @@ def _check_line(label: str, check: Mapping[str, Any]) -> str:
     return f"{label}: " + "; ".join(parts) + f" ({customers})"
 
 
-def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None, chart_name: str) -> str:
-    latest = max(runs, key=lambda run: run["date"])
+def _section_intro(runs: Sequence[Mapping[str, Any]], latest: Mapping[str, Any]) -> list[str]:
+    """The bench section's opening: its heading, the machine and settings of the latest run, the runs, the method, and
+    the heading of the targets table."""
     box = latest["machine"]
     memory = f"{box['memory_gib']:.1f} GiB" if box.get("memory_gib") else "unknown memory"
     settings = latest["settings"]
@@ -105,51 +106,59 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
         "| target | limit | measured | verdict |",
         "| --- | --- | ---: | --- |",
     ]
-    for target in targets(runs, clv_seconds):
-        verdict = {"pass": "pass", "miss": "**miss**"}.get(target.verdict, target.verdict)
-        lines.append(f"| {target.name} | {target.limit} | {target.measured} | {verdict} |")
-    lines += ["", f"![Wall time against customers, log-log]({chart_name})", ""]
-    for run in runs:
-        phases = run["phases"]
-        lines += [
-            f"### {run['customers']:,} customers",
-            "",
-            "Raw rows: " + ", ".join(f"{table} {count:,}" for table, count in run["raw_rows"].items())
-            + f"; mart rows: {run['mart_rows']:,}. Night: {run['delta']['new_orders']:,} new orders "
-            f"({run['delta']['new_order_items']:,} lines) on {run['delta']['day']}, "
-            f"{run['delta']['changed_orders']:,} status changes.",
-            "",
-            "| phase | wall | peak memory (tree) | CPU | load avg | dbt start-up and wrap-up |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for name, label in PHASE_LABELS.items():
-            if name not in phases:
-                continue
-            phase = phases[name]
-            start_up = f"{phase['wall_s'] - phase['dbt_elapsed_s']:.1f} s" if "dbt_elapsed_s" in phase else ""
-            load = f"{phase['load_average']:.2f}" if "load_average" in phase else ""
-            lines.append(f"| {label} | {phase['wall_s']:.1f} s | {_gib(phase['peak_mib'])} | {phase['cpu_s']:.1f} s "
-                         f"| {load} | {start_up} |")
-        ratios = run["ratios"]
-        checks = run["checks"]
-        lines += [
-            "",
-            (f"- Models phase / limit: **{ratios['models_over_limit']:.2f}** (limit query "
-             f"{phases['limit']['wall_s']:.1f} s, {phases['limit']['process_wall_s']:.1f} s with the process start); "
-             f"incremental night / full build: **{ratios['incremental_share']:.0%}**."),
-            "- " + _check_line("Limit vs mart", checks["limit_vs_mart"]) + ".",
-            "- " + _check_line("Limit on the new files vs the mart after the incremental night",
-                               checks["limit_vs_incremental_mart"]) + ".",
-            (f"- The night's delta in staging: {checks['incremental_delta']['new_orders_kept']:,} of "
-             f"{checks['incremental_delta']['new_orders']:,} new orders kept, "
-             f"{checks['incremental_delta']['changed_orders_with_new_status']:,} of "
-             f"{checks['incremental_delta']['changed_orders']:,} changed orders with their new status."),
-            "",
-        ]
-        if "make_build" in phases:
-            lines[-1:] = [f"- Text input, `make build` / limit: **{ratios['make_build_over_limit']:.2f}**.", ""]
-        if run.get("typed"):
-            lines += render_typed(run)
+    return lines
+
+
+def _run_lines(run: Mapping[str, Any]) -> list[str]:
+    """One scale's part of the bench section: raw and mart rows, the phases table, the ratios and checks, and the
+    typed input's figures."""
+    lines: list[str] = []
+    phases = run["phases"]
+    lines += [
+        f"### {run['customers']:,} customers",
+        "",
+        "Raw rows: " + ", ".join(f"{table} {count:,}" for table, count in run["raw_rows"].items())
+        + f"; mart rows: {run['mart_rows']:,}. Night: {run['delta']['new_orders']:,} new orders "
+        f"({run['delta']['new_order_items']:,} lines) on {run['delta']['day']}, "
+        f"{run['delta']['changed_orders']:,} status changes.",
+        "",
+        "| phase | wall | peak memory (tree) | CPU | load avg | dbt start-up and wrap-up |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, label in PHASE_LABELS.items():
+        if name not in phases:
+            continue
+        phase = phases[name]
+        start_up = f"{phase['wall_s'] - phase['dbt_elapsed_s']:.1f} s" if "dbt_elapsed_s" in phase else ""
+        load = f"{phase['load_average']:.2f}" if "load_average" in phase else ""
+        lines.append(f"| {label} | {phase['wall_s']:.1f} s | {_gib(phase['peak_mib'])} | {phase['cpu_s']:.1f} s "
+                     f"| {load} | {start_up} |")
+    ratios = run["ratios"]
+    checks = run["checks"]
+    lines += [
+        "",
+        (f"- Models phase / limit: **{ratios['models_over_limit']:.2f}** (limit query "
+         f"{phases['limit']['wall_s']:.1f} s, {phases['limit']['process_wall_s']:.1f} s with the process start); "
+         f"incremental night / full build: **{ratios['incremental_share']:.0%}**."),
+        "- " + _check_line("Limit vs mart", checks["limit_vs_mart"]) + ".",
+        "- " + _check_line("Limit on the new files vs the mart after the incremental night",
+                           checks["limit_vs_incremental_mart"]) + ".",
+        (f"- The night's delta in staging: {checks['incremental_delta']['new_orders_kept']:,} of "
+         f"{checks['incremental_delta']['new_orders']:,} new orders kept, "
+         f"{checks['incremental_delta']['changed_orders_with_new_status']:,} of "
+         f"{checks['incremental_delta']['changed_orders']:,} changed orders with their new status."),
+        "",
+    ]
+    if "make_build" in phases:
+        lines[-1:] = [f"- Text input, `make build` / limit: **{ratios['make_build_over_limit']:.2f}**.", ""]
+    if run.get("typed"):
+        lines += render_typed(run)
+    return lines
+
+
+def _slowest_lines(runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The slowest nodes of the largest scale's models, tests and incremental night."""
+    lines: list[str] = []
     largest = max(runs, key=lambda run: run["customers"])
     lines += [f"### Slowest nodes, {largest['customers']:,} customers", "",
               ("From each invocation's run_results.json (execution time of the node; nodes run 4 at a time, so they "
@@ -161,6 +170,19 @@ def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None,
         lines += [f"{PHASE_LABELS[name].replace('**', '')}:", "", "| node | seconds |", "| --- | ---: |"]
         lines += [f"| {node['node']} | {node['seconds']:.2f} |" for node in slowest]
         lines.append("")
+    return lines
+
+
+def render_section(runs: Sequence[Mapping[str, Any]], clv_seconds: float | None, chart_name: str) -> str:
+    latest = max(runs, key=lambda run: run["date"])
+    lines = _section_intro(runs, latest)
+    for target in targets(runs, clv_seconds):
+        verdict = {"pass": "pass", "miss": "**miss**"}.get(target.verdict, target.verdict)
+        lines.append(f"| {target.name} | {target.limit} | {target.measured} | {verdict} |")
+    lines += ["", f"![Wall time against customers, log-log]({chart_name})", ""]
+    for run in runs:
+        lines += _run_lines(run)
+    lines += _slowest_lines(runs)
     lines[-1:] = [END_MARKER]
     return "\n".join(lines) + "\n"
 
@@ -348,6 +370,78 @@ def _bytes(count: float | None) -> str:
     return f"{count:,.0f} B"
 
 
+def _large_run_lines(run: Mapping[str, Any]) -> list[str]:
+    """One number of customers' part of the bench-large section: run, settings, raw data and warehouse, the phases
+    table, the verdict (spilled or not) and the slowest nodes."""
+    lines: list[str] = []
+    box, settings, phases = run["machine"], run["settings"], run["phases"]
+    memory = f"{box['memory_gib']:.1f} GiB" if box.get("memory_gib") else "unknown memory"
+    limit = settings["duckdb_memory_limit"]
+    if settings.get("duckdb_memory_limit_resolved") and settings["duckdb_memory_limit_resolved"] != limit:
+        limit += f" ({settings['duckdb_memory_limit_resolved']})"
+    rows = run.get("raw_rows", {})
+    full = phases.get("full_build", {})
+    spilled = full.get("spill_max_bytes", 0)
+    chunks = -(-run["customers"] // settings["chunk_customers"])
+    lines += [
+        (f"### {run['customers']:,} customers, {rows.get('orders', 0):,} order rows, "
+         f"{settings.get('input', 'text')} input"),
+        "",
+        (f"- Run: {run['date']} on {box['cores']} cores, {box['cpu_model']}, {memory}; load average "
+         f"{box['load_average'][0]:.2f} at the start, {run.get('load_average_end', float('nan')):.2f} at the "
+         f"end; Python {box['python']}, DuckDB {box['duckdb']}, dbt-core {box['dbt_core']}, dbt-duckdb "
+         f"{box['dbt_duckdb']}"),
+        (f"- Settings: DuckDB **memory limit {limit}**, DuckDB threads {settings['duckdb_threads']}, dbt threads "
+         f"{settings['dbt_threads']}, preserve_insertion_order {settings.get('preserve_insertion_order', 'true')}; "
+         f"raw data from `tools.generate_data{' --typed' if settings.get('input') == 'typed' else ''}` "
+         f"(seed {settings['seed']}, Parquet, "
+         f"{chunks:,} chunk{'s' if chunks > 1 else ''} of up to {settings['chunk_customers']:,} customers)"),
+        (f"- Raw data: {_bytes(run.get('raw_bytes'))} on disk in {run.get('raw_files', 0):,} files; rows: "
+         + ", ".join(f"{table} {count:,}" for table, count in rows.items())),
+        (f"- Warehouse file: {_bytes(run.get('warehouse_bytes'))}; mart rows: {run.get('mart_rows', 0):,}; free "
+         f"disk {_bytes(run.get('disk_free_start_bytes'))} at the start, "
+         f"{_bytes(full.get('disk_free_min_bytes'))} at the lowest during models and tests"),
+        "",
+        "| phase | wall | peak memory (tree) | CPU | max spill |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    reused = phases.get("generate", {}).get("reused_from")
+    for name, label in LARGE_PHASE_LABELS.items():
+        if name not in phases:
+            continue
+        phase = phases[name]
+        spill = _bytes(phase["spill_max_bytes"]) if "spill_max_bytes" in phase else "-"
+        if name == "generate" and reused:  # --reuse-raw: the figures are those of the earlier --generate-only run
+            label += f" (earlier run, {reused})"
+        lines.append(f"| {label} | {phase['wall_s']:,.1f} s | {_gib(phase['peak_mib'])} | "
+                     f"{phase['cpu_s']:,.1f} s | {spill} |")
+    verdict = (f"Completed: the full build spilled up to **{_bytes(spilled)}** to disk with a memory limit of "
+               f"{limit}" if spilled else
+               f"Completed **without spilling**: the data fit under the memory limit of {limit}")
+    if reused:
+        lines += ["", (f"The raw data were generated by an earlier `--generate-only` run ({reused}; load average "
+                       f"{phases['generate'].get('load_average', float('nan')):.2f} at its start) and read by "
+                       "this one with `--reuse-raw`; the generation is not part of the build.")]
+    lines += [
+        "",
+        (f"{verdict}; the process tree peaked at {_gib(full.get('peak_mib', 0.0))}"
+         + (f" of {memory} of memory." if box.get("memory_gib") else ".")),
+        "",
+    ]
+    for name in ("models", "tests"):
+        slowest = phases.get(name, {}).get("slowest")
+        if not slowest:
+            continue
+        overlap = (f"nodes run {settings['dbt_threads']} at a time, so they overlap"
+                   if settings["dbt_threads"] > 1 else "nodes run one at a time")
+        lines += [(f"Slowest nodes, {LARGE_PHASE_LABELS[name]} (execution time from run_results.json; "
+                   f"{overlap}):"),
+                  "", "| node | seconds |", "| --- | ---: |"]
+        lines += [f"| {node['node']} | {node['seconds']:,.2f} |" for node in slowest]
+        lines.append("")
+    return lines
+
+
 def render_large_section(runs: Sequence[Mapping[str, Any]]) -> str:
     """The bench-large section of docs/benchmarks.md (markers included), one part per number of customers."""
     lines = [
@@ -366,71 +460,7 @@ def render_large_section(runs: Sequence[Mapping[str, Any]]) -> str:
         "",
     ]
     for run in runs:
-        box, settings, phases = run["machine"], run["settings"], run["phases"]
-        memory = f"{box['memory_gib']:.1f} GiB" if box.get("memory_gib") else "unknown memory"
-        limit = settings["duckdb_memory_limit"]
-        if settings.get("duckdb_memory_limit_resolved") and settings["duckdb_memory_limit_resolved"] != limit:
-            limit += f" ({settings['duckdb_memory_limit_resolved']})"
-        rows = run.get("raw_rows", {})
-        full = phases.get("full_build", {})
-        spilled = full.get("spill_max_bytes", 0)
-        chunks = -(-run["customers"] // settings["chunk_customers"])
-        lines += [
-            (f"### {run['customers']:,} customers, {rows.get('orders', 0):,} order rows, "
-             f"{settings.get('input', 'text')} input"),
-            "",
-            (f"- Run: {run['date']} on {box['cores']} cores, {box['cpu_model']}, {memory}; load average "
-             f"{box['load_average'][0]:.2f} at the start, {run.get('load_average_end', float('nan')):.2f} at the "
-             f"end; Python {box['python']}, DuckDB {box['duckdb']}, dbt-core {box['dbt_core']}, dbt-duckdb "
-             f"{box['dbt_duckdb']}"),
-            (f"- Settings: DuckDB **memory limit {limit}**, DuckDB threads {settings['duckdb_threads']}, dbt threads "
-             f"{settings['dbt_threads']}, preserve_insertion_order {settings.get('preserve_insertion_order', 'true')}; "
-             f"raw data from `tools.generate_data{' --typed' if settings.get('input') == 'typed' else ''}` "
-             f"(seed {settings['seed']}, Parquet, "
-             f"{chunks:,} chunk{'s' if chunks > 1 else ''} of up to {settings['chunk_customers']:,} customers)"),
-            (f"- Raw data: {_bytes(run.get('raw_bytes'))} on disk in {run.get('raw_files', 0):,} files; rows: "
-             + ", ".join(f"{table} {count:,}" for table, count in rows.items())),
-            (f"- Warehouse file: {_bytes(run.get('warehouse_bytes'))}; mart rows: {run.get('mart_rows', 0):,}; free "
-             f"disk {_bytes(run.get('disk_free_start_bytes'))} at the start, "
-             f"{_bytes(full.get('disk_free_min_bytes'))} at the lowest during models and tests"),
-            "",
-            "| phase | wall | peak memory (tree) | CPU | max spill |",
-            "| --- | ---: | ---: | ---: | ---: |",
-        ]
-        reused = phases.get("generate", {}).get("reused_from")
-        for name, label in LARGE_PHASE_LABELS.items():
-            if name not in phases:
-                continue
-            phase = phases[name]
-            spill = _bytes(phase["spill_max_bytes"]) if "spill_max_bytes" in phase else "-"
-            if name == "generate" and reused:  # --reuse-raw: the figures are those of the earlier --generate-only run
-                label += f" (earlier run, {reused})"
-            lines.append(f"| {label} | {phase['wall_s']:,.1f} s | {_gib(phase['peak_mib'])} | "
-                         f"{phase['cpu_s']:,.1f} s | {spill} |")
-        verdict = (f"Completed: the full build spilled up to **{_bytes(spilled)}** to disk with a memory limit of "
-                   f"{limit}" if spilled else
-                   f"Completed **without spilling**: the data fit under the memory limit of {limit}")
-        if reused:
-            lines += ["", (f"The raw data were generated by an earlier `--generate-only` run ({reused}; load average "
-                           f"{phases['generate'].get('load_average', float('nan')):.2f} at its start) and read by "
-                           "this one with `--reuse-raw`; the generation is not part of the build.")]
-        lines += [
-            "",
-            (f"{verdict}; the process tree peaked at {_gib(full.get('peak_mib', 0.0))}"
-             + (f" of {memory} of memory." if box.get("memory_gib") else ".")),
-            "",
-        ]
-        for name in ("models", "tests"):
-            slowest = phases.get(name, {}).get("slowest")
-            if not slowest:
-                continue
-            overlap = (f"nodes run {settings['dbt_threads']} at a time, so they overlap"
-                       if settings["dbt_threads"] > 1 else "nodes run one at a time")
-            lines += [(f"Slowest nodes, {LARGE_PHASE_LABELS[name]} (execution time from run_results.json; "
-                       f"{overlap}):"),
-                      "", "| node | seconds |", "| --- | ---: |"]
-            lines += [f"| {node['node']} | {node['seconds']:,.2f} |" for node in slowest]
-            lines.append("")
+        lines += _large_run_lines(run)
     lines[-1:] = [LARGE_END_MARKER]
     return "\n".join(lines) + "\n"
 
