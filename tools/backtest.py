@@ -32,7 +32,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -325,6 +325,37 @@ def join_builds(calibration, holdout):
     return columns, int(new_customers), int(new_purchase_days)
 
 
+def _calibration_fit(split_date: date, out: Path, base_vars: dict) -> tuple[Build, Any, Any]:
+    """The calibration build (as of the split date), read back, with the fitted BG/NBD parameters (a model that did
+    not converge stops the backtest) and the Gamma-Gamma ones (None when not fitted)."""
+    print(f"backtest: fitting on orders up to {split_date} ...", flush=True)
+    calibration_db = run_dbt("calibration", out, {**base_vars, "as_of_date": split_date.isoformat()})
+    calibration = read_build(calibration_db)
+    models = calibration.models
+    bg_params = fitted_parameters(models, "bg_nbd", bg_nbd.PARAMETER_NAMES)
+    if bg_params is None:
+        fit = models.get("bg_nbd", {"fit_status": "missing", "status_message": "no bg_nbd rows in clv_model_params"})
+        raise BacktestError(f"the BG/NBD model fitted on the orders up to {split_date} did not converge "
+                            f"({fit['fit_status']}: {fit['status_message']}); nothing to backtest")
+    gg_params = fitted_parameters(models, "gamma_gamma", gamma_gamma.PARAMETER_NAMES)
+    return calibration, bg_params, gg_params
+
+
+def _actual_holdout(columns: dict, split_date: date, cal_as_of: date, end_as_of: date) -> tuple[np.ndarray, Any]:
+    """The purchase days and spend of each calibration customer in the holdout (the two builds' difference); the
+    builds must agree (every calibration customer present at the end, no purchase days lost)."""
+    n = columns["customer_id"].size
+    if n == 0:
+        raise BacktestError(f"no customer had a purchase by {split_date}")
+    missing = int(np.isnan(np.asarray(columns["holdout_purchase_day_count"], dtype=float)).sum())
+    actual = np.asarray(columns["holdout_purchase_day_count"], dtype=float) - columns["purchase_day_count"]
+    if missing or (actual < 0).any():
+        raise BacktestError(f"the two builds disagree: {missing} calibration customers are missing at {end_as_of} "
+                            f"and {int((actual < 0).sum())} have fewer purchase days than at {cal_as_of}")
+    actual_spend = columns["holdout_purchase_value_total"] - columns["purchase_value_total"]
+    return actual, actual_spend
+
+
 def run_backtest(split_date: date, end_date: date | None, out: Path, raw_data_path: str | None,
                  extra_vars: dict) -> dict:
     if end_date is not None and end_date <= split_date:
@@ -336,16 +367,8 @@ def run_backtest(split_date: date, end_date: date | None, out: Path, raw_data_pa
         base_vars["raw_data_path"] = raw_data_path
     shown_raw = base_vars.get("raw_data_path") or os.environ.get("RAW_DATA_PATH", "data/sample")
 
-    print(f"backtest: fitting on orders up to {split_date} ...", flush=True)
-    calibration_db = run_dbt("calibration", out, {**base_vars, "as_of_date": split_date.isoformat()})
-    calibration = read_build(calibration_db)
+    calibration, bg_params, gg_params = _calibration_fit(split_date, out, base_vars)
     cal_as_of, models = calibration.as_of_date, calibration.models
-    bg_params = fitted_parameters(models, "bg_nbd", bg_nbd.PARAMETER_NAMES)
-    if bg_params is None:
-        fit = models.get("bg_nbd", {"fit_status": "missing", "status_message": "no bg_nbd rows in clv_model_params"})
-        raise BacktestError(f"the BG/NBD model fitted on the orders up to {split_date} did not converge "
-                            f"({fit['fit_status']}: {fit['status_message']}); nothing to backtest")
-    gg_params = fitted_parameters(models, "gamma_gamma", gamma_gamma.PARAMETER_NAMES)
 
     holdout_vars = {**base_vars, "as_of_date": end_date.isoformat() if end_date else None}
     print(f"backtest: counting purchases up to {end_date or 'the newest order'} ...", flush=True)
@@ -364,15 +387,7 @@ def run_backtest(split_date: date, end_date: date | None, out: Path, raw_data_pa
         print(f"backtest: warning: {warning}", flush=True)
 
     columns, new_customers, new_purchase_days = join_builds(calibration.summary, holdout.summary)
-    n = columns["customer_id"].size
-    if n == 0:
-        raise BacktestError(f"no customer had a purchase by {split_date}")
-    missing = int(np.isnan(np.asarray(columns["holdout_purchase_day_count"], dtype=float)).sum())
-    actual = np.asarray(columns["holdout_purchase_day_count"], dtype=float) - columns["purchase_day_count"]
-    if missing or (actual < 0).any():
-        raise BacktestError(f"the two builds disagree: {missing} calibration customers are missing at {end_as_of} "
-                            f"and {int((actual < 0).sum())} have fewer purchase days than at {cal_as_of}")
-    actual_spend = columns["holdout_purchase_value_total"] - columns["purchase_value_total"]
+    actual, actual_spend = _actual_holdout(columns, split_date, cal_as_of, end_as_of)
 
     holdout_days = (end_as_of - cal_as_of).days
     horizon_weeks = holdout_days / DAYS_PER_WEEK
