@@ -197,7 +197,7 @@
 {%- endmacro %}
 
 
-{#- Same rule as scripts/build_province_seeds.py: also drops a leading "tỉnh", "thành phố" or "TP." -#}
+{#- Same rule as tools/build_province_seeds.py: also drops a leading "tỉnh", "thành phố" or "TP." -#}
 {% macro province_key(column) -%}
     {{ regex_replace_all(
         regex_replace_all(unaccent_lower('trim(' ~ column ~ ')'), '^(tinh\\s+|thanh pho\\s+|tp[\\s.]*|t\\.p[\\s.]*)', ''),

@@ -184,8 +184,8 @@
     {% endif %}
     {% if workbooks %}
         {{ exceptions.raise_compiler_error(source.label ~ ": " ~ workbooks[0] ~ " is an Excel workbook, which dbt "
-            ~ "cannot read: `make build` reads it (the pre-flight, python -m scripts.preflight, converts its first "
-            ~ "sheet to CSV), or save it as " ~ table_name ~ ".csv") }}
+            ~ "cannot read: `make build` reads it (the pre-flight, python -m segmentation.preflight, converts its "
+            ~ "first sheet to CSV), or save it as " ~ table_name ~ ".csv") }}
     {% endif %}
     {% if not candidates %}
         {{ return({'found': false}) }}

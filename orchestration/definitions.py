@@ -5,9 +5,9 @@
 - job `daily_customer_segments` builds them all; schedule `daily_customer_segments_schedule` launches it every day
   (02:00 Asia/Ho_Chi_Minh) with `as_of_date` = the day before the scheduled day, the last complete day;
 - asset `segment_history_as_of_date`, partitioned by day: materialising a partition records that as-of date in
-  `marts.customer_segment_history` through `scripts/backfill.py` (customer_segments is not touched), so a Dagster
+  `marts.customer_segment_history` through `segmentation/backfill.py` (customer_segments is not touched), so a Dagster
   backfill over a date range fills the history, in one run per backfill;
-- both go through the publish step of `make build` (scripts/publish.py): dbt works on a copy of the warehouse,
+- both go through the publish step of `make build` (segmentation/publish.py): dbt works on a copy of the warehouse,
   which replaces the published file (one rename) and refreshes the exports only when every error-severity test
   passed; a failed run leaves both as they were (docs/publish.md);
 - both ops retry errors twice (1 then 2 minutes apart); data tests that fail are not retried; one run at a time
@@ -69,7 +69,7 @@ from orchestration.project import (
     target_dir,
     warehouse_path,
 )
-from scripts import publish, settings
+from segmentation import publish, settings
 
 SCHEDULE_CRON = os.environ.get("SEGMENTS_SCHEDULE", "0 2 * * *")
 TIMEZONE = os.environ.get("SEGMENTS_TIMEZONE", "Asia/Ho_Chi_Minh")
@@ -118,7 +118,7 @@ def _iso_date(value: str, what: str) -> str:
 
 
 def build_vars(config: HistoryBackfillConfig) -> dict[str, Any]:
-    """The dbt vars of a run config, without as_of_date: the settings file's vars (scripts/settings.py), its `vars`
+    """The dbt vars of a run config, without as_of_date: the settings file's vars (segmentation/settings.py), its `vars`
     (else SEGMENTS_DBT_VARS) over them key by key, and the raw folder."""
     text = config.vars or os.environ.get("SEGMENTS_DBT_VARS", "")
     try:
@@ -175,7 +175,7 @@ def customer_segmentation_dbt_assets(
 ) -> Iterator[Any]:
     """`dbt build` of the selected seeds and models and their data tests (asset checks), on a copy of
     the warehouse that is published (with the exports) only when the build passed: the publish step of
-    `make build` (scripts/publish.py)."""
+    `make build` (segmentation/publish.py)."""
     dbt_vars = build_vars(config)
     as_of_date = config.as_of_date or settings_vars().get("as_of_date")  # the run config's, else the settings file's
     if as_of_date:
@@ -219,7 +219,7 @@ def publish_build(build: publish.Build, manifest: Path, export: bool = True) -> 
 
 
 history_partitions = DailyPartitionsDefinition(start_date=HISTORY_START, timezone=TIMEZONE, end_offset=0)
-# retried: any exit of scripts/backfill.py but the ones below, which the same warehouse gives again
+# retried: any exit of segmentation/backfill.py but the ones below, which the same warehouse gives again
 _BACKFILL_FINAL_ERRORS = ("is after the current as-of date", "run `make build` first", "--vars must be",
                           "the exports were not refreshed")
 
@@ -239,7 +239,7 @@ _BACKFILL_FINAL_ERRORS = ("is after the current as-of date", "run `make build` f
 )
 def segment_history_as_of_date(context: AssetExecutionContext, config: HistoryBackfillConfig) -> MaterializeResult:
     """One partition = one as-of date recorded in marts.customer_segment_history (one row per customer), as
-    `make backfill` records it: scripts/backfill.py rebuilds only the models between int_as_of_date and the
+    `make backfill` records it: segmentation/backfill.py rebuilds only the models between int_as_of_date and the
     history for each date, then puts them back at the current as-of date and rebuilds segment_transitions and its
     tests. customer_segments and the other marts keep their current as-of date. A backfill over a date range runs
     in one run (one dbt parse); dates after the current as-of date of customer_segments are refused."""
@@ -250,9 +250,9 @@ def segment_history_as_of_date(context: AssetExecutionContext, config: HistoryBa
     partial_parse = target_dir() / "partial_parse.msgpack"
     if partial_parse.exists():  # the manifest's parse: saves most of the backfill's own parse
         shutil.copy(partial_parse, run_dir / "partial_parse.msgpack")
-    command = [sys.executable, "-m", "scripts.backfill", "--dates", ",".join(dates)]
+    command = [sys.executable, "-m", "segmentation.backfill", "--dates", ",".join(dates)]
     command += ["--vars", json.dumps(dbt_vars, default=str)]
-    # scripts/backfill.py takes the publish step's lock itself (and waits for it), works on a copy of the warehouse
+    # segmentation/backfill.py takes the publish step's lock itself (and waits for it), works on a copy of the warehouse
     # and publishes it, with the exports, when every step passed: this op must not hold the lock
     warehouse = warehouse_path()
     env = {
@@ -276,7 +276,7 @@ def segment_history_as_of_date(context: AssetExecutionContext, config: HistoryBa
     if process.returncode != 0:
         output = "\n".join(tail)
         raise Failure(
-            description=f"scripts/backfill.py exited with {process.returncode}: {output[-2000:]}",
+            description=f"segmentation/backfill.py exited with {process.returncode}: {output[-2000:]}",
             allow_retries=not any(marker in output for marker in _BACKFILL_FINAL_ERRORS),
         )
     metadata: dict[str, Any] = {
@@ -304,7 +304,7 @@ segment_history_backfill = define_asset_job(
     "segment_history_backfill",
     selection=[segment_history_as_of_date],
     executor_def=in_process_executor,
-    description="records the partition's as-of dates in marts.customer_segment_history (scripts/backfill.py)",
+    description="records the partition's as-of dates in marts.customer_segment_history (segmentation/backfill.py)",
 )
 
 

@@ -1,6 +1,6 @@
 """Where the dbt project, its manifest and the warehouse are, read from the same environment variables as
 profiles.yml and dbt itself. (The lock that keeps one writer on the warehouse is the publish step's:
-scripts/publish.py.)
+segmentation/publish.py.)
 
 Environment (all optional):
 
@@ -10,7 +10,7 @@ Environment (all optional):
 - RAW_DATA_PATH     the raw folder (dbt_project.yml; default data/sample)
 - SEGMENTS_SCHEDULE, SEGMENTS_TIMEZONE, SEGMENTS_SCHEDULE_RUNNING, SEGMENTS_HISTORY_START: see definitions.py
 
-Each may also be set in the `env` section of your settings file (settings.yml, scripts/settings.py); the
+Each may also be set in the `env` section of your settings file (settings.yml, segmentation/settings.py); the
 environment wins.
 """
 
@@ -22,10 +22,11 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from scripts import settings
-from scripts.publish import DEFAULT_RAW_DATA_PATH, DEFAULT_WAREHOUSE, PROJECT_DIR, file_lock
+from segmentation import settings
+from segmentation.publish import DEFAULT_RAW_DATA_PATH
+from segmentation.publish_paths import DEFAULT_WAREHOUSE, PROJECT_DIR, file_lock
 
-# the settings file's env (scripts/settings.py; e.g. DUCKDB_PATH) before anything below reads the environment
+# the settings file's env (segmentation/settings.py; e.g. DUCKDB_PATH) before anything below reads the environment
 settings.apply_environment()
 
 # the venv's dbt, whether or not the venv is activated (dagster-dbt would otherwise run the first `dbt` on PATH)

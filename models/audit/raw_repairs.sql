@@ -3,7 +3,7 @@
 -- number of raw rows repaired. Only rows whose value a plain cast cannot read are examined, so a clean file costs
 -- one cast per value, and a typed column (a DATE, TIMESTAMP or number in a database or Parquet source) none where its
 -- value was read as typed. File-level repairs (byte-order mark, legacy encoding, NFC) are made before the build by
--- scripts/preflight.py and listed in its summary.
+-- segmentation/preflight.py and listed in its summary.
 {%- set repairable_columns = {
     'customers': {'signup_at': 'timestamp', 'birth_date': 'timestamp'},
     'orders': {

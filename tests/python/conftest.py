@@ -18,7 +18,7 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DBT = Path(sys.executable).with_name("dbt")
-# the tests never read a developer's settings.yml (scripts/settings.py): an empty settings file, for this process
+# the tests never read a developer's settings.yml (segmentation/settings.py): an empty settings file, for this process
 # and every command it starts
 os.environ["SEGMENTATION_SETTINGS"] = os.devnull
 
@@ -84,7 +84,7 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
 @pytest.fixture(scope="session")
 def cdnow_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The CDNOW sample (2,357 customers) written as a raw folder, from the data file in the `lifetimes` wheel."""
-    from scripts.fetch_cdnow import download_transactions, write_raw_folder
+    from tools.fetch_cdnow import download_transactions, write_raw_folder
 
     folder = tmp_path_factory.mktemp("cdnow_raw")
     write_raw_folder(download_transactions("sample"), folder)

@@ -1,4 +1,4 @@
-"""The backtest (scripts/backtest.py): the report computations on hand-made data, the command line's checks and
+"""The backtest (tools/backtest.py): the report computations on hand-made data, the command line's checks and
 failure messages against a stand-in `dbt`, and one end-to-end backtest of the CDNOW sample against the real dbt
 project (calibration up to 1997-09-30, holdout to 1998-06-30, as in Fader, Hardie & Lee 2005)."""
 
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from clv import bg_nbd, gamma_gamma
-from scripts import backtest
-from scripts.fetch_cdnow import download_transactions, write_raw_folder
+from tools import backtest
+from tools.fetch_cdnow import download_transactions, write_raw_folder
 
 # --------------------------------------------------------------------------------------------------------------
 # Report computations
@@ -423,7 +423,7 @@ def test_lead_grades_rank_first_orders_on_20000_generated_customers(tmp_path: Pa
     later buy more, and more recent, events), the potential customers at the split date by grade, and the share
     whose first order comes within 30 days: it does not rise from A to D, and A is well above D. The table in
     docs/backtest.md ("Lead grades") is this run."""
-    from scripts import generate_data
+    from tools import generate_data
 
     raw = tmp_path / "raw"
     generate_data.generate(raw, 20_000, "csv")

@@ -2,7 +2,7 @@
 does with it. Each test name below is in the docs table.
 
 Three layers, cheapest first:
-- the pre-flight (scripts/preflight.py) on folders written by hypothesis: encodings, empty and header-only files,
+- the pre-flight (segmentation/preflight.py) on folders written by hypothesis: encodings, empty and header-only files,
   ragged and cut CSV rows, truncated Parquet; pure Python and in-process DuckDB, many examples per second;
 - the real SQL of the parse macros (macros/parsing.sql), rendered once by `dbt compile --inline` and evaluated
   in-process on values written by hypothesis: day-first dates, Excel serials, thousands separators, currency marks,
@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(PROJECT_DIR))
-from scripts.preflight import PreflightError, prepare_raw
+from segmentation.preflight import PreflightError, prepare_raw
 
 # deterministic (same examples on every run and machine) and bounded; no example database in the project folder
 BOUNDED = settings(
@@ -310,7 +310,7 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     raw = good_folder(tmp_path / "raw")
     (raw / "orders.csv").write_text("order_id,customer_id\nO1,C1,extra\n", encoding="utf-8")
     failed = subprocess.run(
-        [sys.executable, "-m", "scripts.preflight", str(raw), "--work", str(tmp_path / "work")],
+        [sys.executable, "-m", "segmentation.preflight", str(raw), "--work", str(tmp_path / "work")],
         cwd=PROJECT_DIR, capture_output=True, text=True, check=False,
     )
     assert failed.returncode == 2
@@ -318,7 +318,7 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert failed.stdout == ""
     (raw / "orders.csv").write_bytes((GOOD / "orders.csv").read_bytes())
     passed = subprocess.run(
-        [sys.executable, "-m", "scripts.preflight", str(raw), "--work", str(tmp_path / "work")],
+        [sys.executable, "-m", "segmentation.preflight", str(raw), "--work", str(tmp_path / "work")],
         cwd=PROJECT_DIR, capture_output=True, text=True, check=False,
     )
     assert passed.returncode == 0, passed.stderr

@@ -1,4 +1,4 @@
-"""Tests of the pipeline benchmark (scripts/bench.py): the memory sampler, the nightly delta, the limit script against
+"""Tests of the pipeline benchmark (tools/bench.py): the memory sampler, the nightly delta, the limit script against
 the sample mart, results merging, the markdown section and the chart. All fast except the limit comparison, which
 reuses the session's sample build."""
 
@@ -18,8 +18,8 @@ import duckdb
 import pytest
 from conftest import PROJECT_DIR, DbtRun
 
-from scripts import bench
-from scripts.generate_data import generate
+from tools import bench, bench_phases
+from tools.generate_data import generate
 
 MIB = 1024 * 1024
 
@@ -357,7 +357,7 @@ def test_spilling_phase_adds_the_max_spill_to_the_dbt_phase(tmp_path: Path, monk
             raise RuntimeError("dbt test failed (exit -9)")
         return {"command": "dbt " + " ".join(command), "wall_s": 0.3}
 
-    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    monkeypatch.setattr(bench_phases, "run_dbt_phase", fake_dbt_phase)  # where the phases call it
     phase = bench.run_spilling_phase(scale, "models", ["build"], interval_s=0.02)
     assert phase["wall_s"] == 0.3 and phase["spill_max_bytes"] == 2 * MIB and phase["spill_samples"] >= 3
     with pytest.raises(RuntimeError, match=r"exit -9\)\n\(max spill during the phase so far: 2.0 MiB\)"):
@@ -484,7 +484,7 @@ def test_large_section_goes_before_the_clv_section_or_at_the_end(tmp_path: Path)
 def test_render_only_rewrites_the_large_section_from_its_json(tmp_path: Path) -> None:
     doc, large, chart = tmp_path / "benchmarks.md", tmp_path / "benchmarks-large.json", tmp_path / "chart.svg"
     doc.write_text(bench.DOC_INTRO, encoding="utf-8")
-    bench.save_results(large, [_large_entry(10_000_000)], written_by="python -m scripts.bench --large")
+    bench.save_results(large, [_large_entry(10_000_000)], written_by="python -m tools.bench --large")
     assert bench.main(["--render-only", "--results", str(tmp_path / "none.json"), "--large-results", str(large),
                        "--doc", str(doc), "--chart", str(chart)]) == 0
     text = doc.read_text(encoding="utf-8")
@@ -514,7 +514,7 @@ def test_large_mode_writes_its_json_and_section(tmp_path: Path, monkeypatch: pyt
         return {"command": "dbt " + " ".join(command), "wall_s": 1.0, "peak_mib": 100.0, "maxrss_mib": 90.0,
                 "cpu_s": 1.5, "load_average": 0.1, "slowest": slowest}
 
-    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    monkeypatch.setattr(bench_phases, "run_dbt_phase", fake_dbt_phase)  # where the phases call it
     monkeypatch.setenv("DBT_THREADS", "3")
     results, doc = tmp_path / "large.json", tmp_path / "benchmarks.md"
     assert bench.main(["--large", "300", "--work-dir", str(tmp_path / "work"), "--results", str(results),
@@ -540,7 +540,7 @@ def test_large_mode_failure_keeps_the_folder_and_a_partial_result(tmp_path: Path
         return {"command": "dbt " + " ".join(command), "wall_s": 1.0, "peak_mib": 100.0, "maxrss_mib": 90.0,
                 "cpu_s": 1.5, "load_average": 0.1}
 
-    monkeypatch.setattr(bench, "run_dbt_phase", fake_dbt_phase)
+    monkeypatch.setattr(bench_phases, "run_dbt_phase", fake_dbt_phase)  # where the phases call it
     results, doc = tmp_path / "large.json", tmp_path / "benchmarks.md"
     with pytest.raises(RuntimeError, match="exit -9"):
         bench.main(["--large", "300", "--work-dir", str(tmp_path / "work"), "--results", str(results),
@@ -625,4 +625,4 @@ def test_large_runs_on_text_and_typed_input_are_kept_side_by_side() -> None:
     assert [run["date"] for run in bench.merge_results(runs, [newer_typed])] == [text["date"], newer_typed["date"]]
     section = bench.render_large_section(runs)
     assert "order rows, text input" in section and "order rows, typed input" in section
-    assert "`scripts.generate_data --typed`" in section
+    assert "`tools.generate_data --typed`" in section

@@ -1,4 +1,4 @@
-"""Tests of the benchmark peers (scripts/bench_peers.py): pandas, polars and one DuckDB statement compute the same core
+"""Tests of the benchmark peers (tools/bench_peers.py): pandas, polars and one DuckDB statement compute the same core
 per-customer columns from a small typed raw folder, identical to each other and to values checked by hand. Fast: no
 dbt. The pandas and polars cases are skipped when those packages (requirements-bench.txt) are not installed."""
 
@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from scripts import bench_peers
-from scripts.bench_peers import ENGINES, OUTPUT_SCHEMA, channel_code, ntile_positions, status_code
+from tools import bench_peers
+from tools.bench_peers import ENGINES, OUTPUT_SCHEMA, channel_code, ntile_positions, status_code
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 AS_OF = date(2026, 6, 30)
@@ -199,7 +199,7 @@ def test_engines_give_identical_output(outputs: dict[str, pa.Table]) -> None:
 def test_command_line_prints_rows_and_seconds(raw: Path, tmp_path: Path) -> None:
     out = tmp_path / "duckdb.parquet"
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.bench_peers", "--engine", "duckdb", "--raw", str(raw), "--as-of",
+        [sys.executable, "-m", "tools.bench_peers", "--engine", "duckdb", "--raw", str(raw), "--as-of",
          AS_OF.isoformat(), "--out", str(out), "--threads", "1"],
         cwd=PROJECT_DIR, capture_output=True, text=True, check=True,
     )

@@ -24,7 +24,7 @@ import pytest
 from conftest import DbtRun
 from test_personal_data import text_cells
 
-from scripts import export_marts
+from segmentation import export_marts
 
 SALT = "test-salt-bi-file"
 OTHER_SALT = "test-salt-bi-file-rotated"

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scripts import export_marts
+from segmentation import export_marts
 from tests.python.conftest import PROJECT_DIR, DbtRun, run_dbt
 
 EXPECTED_EXPORTS = {
@@ -242,7 +242,7 @@ def test_a_table_that_no_longer_matches_its_contract_stops_the_export(sample_bui
 )
 def test_the_command_line_stops_with_one_line(sample_build, tmp_path, args, message):
     completed = subprocess.run(
-        [sys.executable, "-m", "scripts.export_marts", "--out", str(tmp_path / "out"),
+        [sys.executable, "-m", "segmentation.export_marts", "--out", str(tmp_path / "out"),
          *[arg.format(tmp=tmp_path, manifest=manifest_of(sample_build)) for arg in args]],
         cwd=PROJECT_DIR, capture_output=True, text=True, check=False, timeout=120,
     )

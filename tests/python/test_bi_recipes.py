@@ -36,7 +36,7 @@ import pytest
 import sqlalchemy
 from conftest import PROJECT_DIR, DbtRun
 
-from scripts import export_marts
+from segmentation import export_marts
 
 SALT = "test-salt-bi-recipes"
 DOCS = ("README.md", "docs/bi.md", "docs/report.md", "docs/history.md")

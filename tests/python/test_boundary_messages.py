@@ -5,8 +5,8 @@
   rejected share with its top reasons, earliest_valid_date named where it rejected rows.
 - The summary's kept and rejected counts are the final ones (after unknown_customer and unknown_order), equal to
   audit.raw_row_reconciliation.
-- Your settings file (scripts/settings.py) is read by `make build` (scripts/publish.py); --vars override it key by
-  key; a malformed file stops with one line naming it.
+- Your settings file (segmentation/settings.py) is read by `make build` (segmentation/publish.py); --vars override it
+  key by key; a malformed file stops with one line naming it.
 
 dbt builds: one failing build of a folder made from the `good` fixture, the shared `good` build, and one publish
 run. (The freshness test's words for a stopped feed are checked in test_personal_data.py, on its builds.)
@@ -28,7 +28,7 @@ import duckdb
 import pytest
 from conftest import FIXTURES, PROJECT_DIR, DbtRun, run_dbt
 
-from scripts import settings
+from segmentation import settings
 
 GOOD = FIXTURES / "good"
 OLD_ORDERS = 1200  # dated 1995, before earliest_valid_date: enough for a thousands separator
@@ -180,7 +180,7 @@ def test_a_malformed_settings_file_is_one_line_naming_it(text: str | None, expec
 def test_publish_stops_on_a_malformed_settings_file(tmp_path: Path) -> None:
     bad = write(tmp_path / "mine.yml", "vars: {raw_data_path: data/mine\n")
     env = {**os.environ, "SEGMENTATION_SETTINGS": str(bad), "DUCKDB_PATH": str(tmp_path / "w.duckdb")}
-    completed = subprocess.run([sys.executable, "-m", "scripts.publish"], cwd=PROJECT_DIR, env=env,
+    completed = subprocess.run([sys.executable, "-m", "segmentation.publish"], cwd=PROJECT_DIR, env=env,
                                capture_output=True, text=True, timeout=120, check=False)
     assert completed.returncode == 2
     assert completed.stderr.splitlines() == [completed.stderr.strip()]
@@ -217,7 +217,7 @@ env:
     for name in ("RAW_DATA_PATH", "EXPORT_PATH"):
         env.pop(name, None)
     completed = subprocess.run(
-        [sys.executable, "-m", "scripts.publish", "--vars", "{as_of_date: 2024-11-30}"],
+        [sys.executable, "-m", "segmentation.publish", "--vars", "{as_of_date: 2024-11-30}"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]

@@ -88,7 +88,7 @@ def publish(raw: Path, workdir: Path, **dbt_vars: object) -> subprocess.Complete
     }
     env.pop("RAW_DATA_PATH", None)
     return subprocess.run(
-        [sys.executable, "-m", "scripts.publish", "--vars", json.dumps({"raw_data_path": str(raw), **dbt_vars})],
+        [sys.executable, "-m", "segmentation.publish", "--vars", json.dumps({"raw_data_path": str(raw), **dbt_vars})],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
 

@@ -1,4 +1,4 @@
-"""Tests of scripts/generate_data.py: layout, determinism, volumes, distributions and bad rows."""
+"""Tests of tools/generate_data.py: layout, determinism, volumes, distributions and bad rows."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` run without the project root on sys.path
     sys.path.insert(0, str(ROOT))
 
-from scripts import generate_data as gd
+from tools import generate_activity, generate_arrays
+from tools import generate_data as gd
 
 TABLES = list(gd.TABLE_COLUMNS)
 END = gd.DEFAULT_END
@@ -536,7 +537,8 @@ def test_up_to_one_chunk_writes_the_usual_files(tmp_path: Path) -> None:
 
 def test_block_size_does_not_change_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gd.generate(tmp_path / "default", 1500, "parquet", seed=9)
-    monkeypatch.setattr(gd, "BLOCK", 1000)  # order lines (~37,000) and orders in many blocks
+    for module in (generate_arrays, generate_activity):  # the modules that cut their work in blocks
+        monkeypatch.setattr(module, "BLOCK", 1000)  # order lines (~37,000) and orders in many blocks
     gd.generate(tmp_path / "small", 1500, "parquet", seed=9)
     assert _files(tmp_path / "small") == _files(tmp_path / "default")
 
@@ -584,7 +586,7 @@ def typed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pa.Table]:
 
 
 def test_typed_mode_types_the_columns_the_contract_types(typed: dict[str, pa.Table]) -> None:
-    from scripts.raw_contract import contract
+    from segmentation.raw_contract import contract
 
     for table, data in typed.items():
         for column in contract()[table].columns:
@@ -642,7 +644,7 @@ def _read_as_loader(kind: str, value: str | None) -> object:
 def test_typed_tables_are_the_text_tables_read_column_by_column(
     clean: dict[str, pa.Table], typed: dict[str, pa.Table]
 ) -> None:
-    from scripts.raw_contract import contract
+    from segmentation.raw_contract import contract
 
     for table in TABLES:
         for column in contract()[table].columns:
@@ -654,7 +656,7 @@ def test_typed_tables_are_the_text_tables_read_column_by_column(
 def test_typed_planted_bad_values_are_null_and_the_other_bad_rows_kept(tmp_path: Path) -> None:
     """Same seed and bad-row share in both modes: the same rows, each typed value the text value read by a loader
     (so every planted unreadable value is NULL, the readable bad ones such as 1900 or 2099 dates are kept)."""
-    from scripts.raw_contract import contract
+    from segmentation.raw_contract import contract
 
     text_counts = gd.generate(tmp_path / "text", 2000, "parquet", seed=7, bad_row_share=0.02)
     typed_counts = gd.generate(tmp_path / "typed", 2000, "parquet", seed=7, bad_row_share=0.02, typed=True)

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from conftest import PROJECT_DIR, DbtRun
 
-from scripts.backfill import first_of_month_back, period_ends
+from segmentation.backfill import first_of_month_back, period_ends
 
 
 def test_period_ends() -> None:
@@ -42,8 +42,8 @@ def _backfill(warehouse: Path, workdir: Path, *args: str) -> subprocess.Complete
     }
     env.pop("RAW_DATA_PATH", None)
     return subprocess.run(
-        [sys.executable, "-m", "scripts.backfill", "--vars", f"{{raw_data_path: {PROJECT_DIR / 'data' / 'sample'}}}",
-         *args],
+        [sys.executable, "-m", "segmentation.backfill",
+         "--vars", f"{{raw_data_path: {PROJECT_DIR / 'data' / 'sample'}}}", *args],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
 
@@ -125,7 +125,7 @@ def test_the_transitions_queries_of_the_docs_count_the_backfilled_moves(backfill
     they are empty)."""
     from test_bi_recipes import Mart, check_snippets, doc_snippets
 
-    from scripts import export_marts
+    from segmentation import export_marts
 
     warehouse, workdir, _, _ = backfilled
     titles = {"moves between segments, latest period", "new customers who became loyal in the last quarter"}

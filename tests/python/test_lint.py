@@ -27,7 +27,7 @@ def test_sqlfluff_lint_passes() -> None:
 
 def test_ruff_passes() -> None:
     result = subprocess.run(
-        [str(BIN / "ruff"), "check", "clv", "scripts", "tests/python", "models", "orchestration"],
+        [str(BIN / "ruff"), "check", "clv", "segmentation", "tools", "tests/python", "models", "orchestration"],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -21,7 +21,7 @@ import pytest
 from conftest import PROJECT_DIR
 from dagster import AssetKey, Definitions, build_schedule_context
 
-from scripts import publish
+from segmentation import publish
 
 SCHEDULED = datetime(2026, 7, 1, 2, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from conftest import FIXTURES, PROJECT_DIR, DbtRun, run_dbt
 
-from scripts import export_marts
+from segmentation import export_marts
 
 SALT = "test-salt-personal-data"
 ERASED = "C1"

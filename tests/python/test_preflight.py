@@ -18,7 +18,7 @@ import pytest
 import xlsxwriter
 from conftest import FIXTURES, PROJECT_DIR
 
-from scripts.preflight import PreflightError, find_sources, prepare_raw
+from segmentation.preflight import PreflightError, find_sources, prepare_raw
 
 GOOD = FIXTURES / "good"
 VIETNAMESE_ORDERS_MAP = (
@@ -365,7 +365,7 @@ def test_database_paths_and_raw_schema_misuse_stop(tmp_path: Path) -> None:
 
 def test_cli_takes_raw_schema_and_the_column_map(database: Path, tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "scripts.preflight", str(database), *args], cwd=PROJECT_DIR,
+        return subprocess.run([sys.executable, "-m", "segmentation.preflight", str(database), *args], cwd=PROJECT_DIR,
                               capture_output=True, text=True, check=False)
 
     passed = run("--raw-schema", "Shop", "--raw-column-map", "{orders: {'Mã đơn': order_id}}")

@@ -1,8 +1,8 @@
-"""The publish step (scripts/publish.py, docs/publish.md): a build works on a copy of the published warehouse, and
+"""The publish step (segmentation/publish.py, docs/publish.md): a build works on a copy of the published warehouse, and
 the copy replaces the published file (one rename), and the exports are switched, only when every error-severity test
 passed. Readers of the published file never see a partial state.
 
-One test runs three real builds of the `good` fixture through `python -m scripts.publish` (a passing one, a failing
+One test runs three real builds of the `good` fixture through `python -m segmentation.publish` (a passing one, a failing
 one, a passing one at another as-of date) while read-only connections to the warehouse and to the BI file stay open
 in this process (a BI tool) and two more processes keep opening new read-only connections to each; the other tests
 drive the step's pieces without dbt.
@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from conftest import FIXTURES, PROJECT_DIR
 
-from scripts import publish
+from segmentation import publish
 
 MART = "marts.customer_segments"
 # one number per state of the mart: every column, segmented_at included (it changes with every build)
@@ -63,7 +63,7 @@ def fresh_state(warehouse: Path) -> tuple[str, str]:
 def run_publish(env: dict[str, str], **dbt_vars: object) -> subprocess.CompletedProcess:
     all_vars = {"raw_data_path": str(FIXTURES / "good"), **dbt_vars}
     return subprocess.run(
-        [sys.executable, "-m", "scripts.publish", "--vars", json.dumps(all_vars)],
+        [sys.executable, "-m", "segmentation.publish", "--vars", json.dumps(all_vars)],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False,
     )
 
@@ -236,12 +236,12 @@ def test_the_raw_preflight_is_used_when_it_exists(tmp_path: Path, monkeypatch: p
     write_mart(published, 1)
     raw = tmp_path / "raw"
     raw.mkdir()
-    # without scripts/preflight.py the raw folder is read as it is
-    monkeypatch.setitem(sys.modules, "scripts.preflight", None)
+    # without segmentation/preflight.py the raw folder is read as it is
+    monkeypatch.setitem(sys.modules, "segmentation.preflight", None)
     with publish.build_copy(published, raw=raw, log=lambda _: None) as build:
         assert build.raw_path == raw
     # with it: dbt reads the folder it returns, and its error stops the build before the copy, in one line
-    fake = types.ModuleType("scripts.preflight")
+    fake = types.ModuleType("segmentation.preflight")
 
     class PreflightError(Exception):
         pass
@@ -253,7 +253,7 @@ def test_the_raw_preflight_is_used_when_it_exists(tmp_path: Path, monkeypatch: p
         return types.SimpleNamespace(raw_path=work / "repaired", repairs=[{"file": "orders.csv", "repaired": 2}])
 
     fake.PreflightError, fake.prepare_raw = PreflightError, prepare_raw
-    monkeypatch.setitem(sys.modules, "scripts.preflight", fake)
+    monkeypatch.setitem(sys.modules, "segmentation.preflight", fake)
     lines: list[str] = []
     with publish.build_copy(published, raw=raw, log=lines.append) as build:
         assert build.raw_path.name == "repaired" and build.raw_path.parent.parent == publish.preflight_root(published)
@@ -304,7 +304,7 @@ def test_a_raw_database_is_checked_with_the_raw_vars_and_read_as_it_is(tmp_path:
 def test_the_command_line_stops_with_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "DUCKDB_PATH": str(tmp_path / "wh.duckdb")}
     completed = subprocess.run(
-        [sys.executable, "-m", "scripts.publish", "--vars", "[not, a, mapping]"],
+        [sys.executable, "-m", "segmentation.publish", "--vars", "[not, a, mapping]"],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert completed.returncode == 2
@@ -339,3 +339,51 @@ def test_the_build_environment_names_the_repaired_copy_only_when_there_is_one(tm
     assert environment(repaired)["RAW_READ_PATH"] == str(repaired)
     assert environment(raw)["RAW_READ_PATH"] == ""
     assert environment(raw)["DUCKDB_PATH"] == str(tmp_path / "w.building.duckdb")
+
+
+def test_the_closing_lines_say_what_was_built_where_and_what_next(tmp_path: Path) -> None:
+    published = PROJECT_DIR / "warehouse" / "customer_segmentation.duckdb"
+    lines = publish.closing_lines(published, PROJECT_DIR / "data" / "sample", PROJECT_DIR / "exports")
+    assert lines == [
+        "Built: the customer segments (marts.customer_segments and the marts around it) from data/sample",
+        "  warehouse:  warehouse/customer_segmentation.duckdb (the pipeline's own file; it holds the raw data)",
+        "  BI file:    warehouse/bi.duckdb (for BI tools: the BI-facing marts only)",
+        "  exports:    exports/current (the same marts as Parquet and CSV)",
+        "Next:",
+        "  make report                               the segment report, reports/segment_report.html",
+        "  make build VARS='{raw_data_path: DIR}'    build from your own data (README \"Use your own data\")",
+    ]
+    # outside the project folder the paths are shown whole; without exports, and after warnings about the input
+    lines = publish.closing_lines(tmp_path / "wh.duckdb", tmp_path / "shop.duckdb", None, raw_schema="shop",
+                                  warned=True)
+    assert lines[0].endswith(f"from {tmp_path / 'shop.duckdb'} (schema shop)")
+    assert lines[2:4] == ["  BI file and exports: not refreshed by this build (make export refreshes them)",
+                          "  the input has warnings: see 'Warnings about the input' above"]
+    # colour (bold headings) only when asked for, i.e. when the output is a terminal
+    assert not any("\x1b" in line for line in lines)
+    coloured = publish.closing_lines(tmp_path / "wh.duckdb", tmp_path / "raw", None, color=True)
+    assert coloured[0].startswith("\x1b[1mBuilt: ") and coloured[-3] == "\x1b[1mNext:\x1b[0m"
+
+
+def test_a_passing_build_ends_with_the_closing_lines_without_colour_codes_in_a_pipe(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """main() with dbt replaced by a stand-in that writes the mart: the output is not a terminal here, so dbt is
+    asked for no colours and the last lines are the closing lines, plain."""
+    published = tmp_path / "wh.duckdb"
+    monkeypatch.setenv("DUCKDB_PATH", str(published))
+    monkeypatch.delenv("DBT_USE_COLORS", raising=False)
+    seen: dict[str, dict[str, str]] = {}
+
+    def dbt_stand_in(command: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
+        seen["env"] = env
+        write_mart(Path(env["DUCKDB_PATH"]), 1)
+        return 0, []
+
+    monkeypatch.setattr(publish, "run_dbt_streamed", dbt_stand_in)
+    raw = FIXTURES / "good"
+    assert publish.main(["--vars", json.dumps({"raw_data_path": str(raw)}), "--no-export"]) == 0
+    out = capsys.readouterr().out
+    assert seen["env"]["DBT_USE_COLORS"] == "False" and "\x1b" not in out
+    closing, lines = publish.closing_lines(published, raw, None), out.splitlines()
+    assert lines[-len(closing):] == closing and lines[-len(closing) - 1].startswith("publish: done in ")
+    assert read_mart(published) == 1

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_DIR, DbtRun, run_dbt
 
-from scripts import raw_contract
+from segmentation import raw_contract
 
 SAMPLE = PROJECT_DIR / "data" / "sample"
 
@@ -54,6 +54,6 @@ def test_the_contract_is_written_once() -> None:
     assert contract["orders"].required and contract["customers"].required
     assert contract["orders"].required_columns == ["order_id", "customer_id", "ordered_at", "gross_amount"]
     # the Python readers take it from there, not from a list of their own
-    for script in ("scripts/preflight.py", "scripts/bench.py"):
+    for script in ("segmentation/preflight.py", "tools/bench_raw.py"):
         text = (PROJECT_DIR / script).read_text(encoding="utf-8")
         assert "raw_contract" in text, script

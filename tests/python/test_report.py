@@ -1,4 +1,4 @@
-"""The HTML report (scripts/report.py) built from the bundled sample's warehouse: self-contained, text from the data
+"""The HTML report (tools/report.py) built from the bundled sample's warehouse: self-contained, text from the data
 escaped, the optional sections degrade to a message, and every chart is drawn in a real browser (headless Chromium:
 the page's own render check, read from the dumped DOM, and a screenshot that is not blank).
 
@@ -22,7 +22,7 @@ import duckdb
 import pytest
 from conftest import DbtRun
 
-from scripts import report
+from tools import report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 INSTALL_TIMEOUT_SECONDS = 600

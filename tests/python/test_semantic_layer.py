@@ -196,7 +196,7 @@ def test_every_saved_query_gives_the_figures_of_the_bi_file(mf: Mf, sample_build
     import yaml
     from test_bi_recipes import engine_for
 
-    from scripts import export_marts
+    from segmentation import export_marts
 
     saved = yaml.safe_load(SAVED_QUERIES.read_text(encoding="utf-8"))["saved_queries"]
     assert len(saved) >= 5

@@ -47,7 +47,8 @@ class Warehouse:
         }
         env.pop("RAW_DATA_PATH", None)
         completed = subprocess.run(
-            [sys.executable, "-m", "scripts.publish", "--vars", json.dumps({"raw_data_path": str(raw), **dbt_vars})],
+            [sys.executable, "-m", "segmentation.publish",
+             "--vars", json.dumps({"raw_data_path": str(raw), **dbt_vars})],
             cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=900, check=False,
         )
         output = completed.stdout + completed.stderr

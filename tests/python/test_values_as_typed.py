@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT_DIR, DbtRun, run_dbt
 
-from scripts import build_province_seeds
+from tools import build_province_seeds
 
 CUSTOMER_FIELDS = ["customer_id", "full_name", "email", "phone", "gender", "birth_date", "signup_at", "province",
                    "customer_type", "company_name", "tags", "acquisition_channel", "marketing_consent"]

@@ -13,14 +13,14 @@
 }}
 -- Every customer's lifecycle segment as of each as-of date that has been built: one row per (as_of_date,
 -- customer_id). Each build adds its as-of date; building the same date again replaces that date's rows (delete +
--- insert on as_of_date), never duplicates them. `scripts/backfill.py` fills past dates from the same raw data.
+-- insert on as_of_date), never duplicates them. `segmentation/backfill.py` fills past dates from the same raw data.
 -- The table is never rebuilt by --full-refresh (full_refresh=false): history is kept. It reads the intermediate
 -- models, not the mart, so that a backfill does not change what customer_segments shows. Customers on the
 -- erasure list are deleted from every date on the next build (pre-hook; docs/personal-data.md), in the histories
 -- of other sources moved aside to history_archive too. The history never mixes sources: after a build from another
 -- raw source this table holds that source's dates only (macros/source_state.sql). `segmented_at` is the build that
 -- wrote the date's rows: the export appends a date's file only when that date is new or was written again since the
--- last export (scripts/export_marts.py; rows from before the column existed have none).
+-- last export (segmentation/export_marts.py; rows from before the column existed have none).
 with
 
 as_of as (

@@ -4,7 +4,7 @@ compared with them.
 
 Usage (one engine per process: the benchmark times each process and measures its memory from outside)::
 
-    python -m scripts.bench_peers --engine {pandas,polars,duckdb} --raw DIR --as-of YYYY-MM-DD --out OUT.parquet
+    python -m tools.bench_peers --engine {pandas,polars,duckdb} --raw DIR --as-of YYYY-MM-DD --out OUT.parquet
         [--threads N]
 
 It prints one line, ``engine=... rows=... seconds=... out=...``: the customers written and the seconds from the first

@@ -10,9 +10,9 @@ the file named by the environment variable SEGMENTATION_SETTINGS. Absent: no set
     env:                        # environment variables, unless already set in the environment
       DUCKDB_MEMORY_LIMIT: 4GB
 
-Every entry point reads it through this module: `make build` (scripts/publish.py), `make backfill`
-(scripts/backfill.py), `make backtest` (scripts/backtest.py), `make report` (scripts/report.py), `make export`
-(scripts/export_marts.py) and the Dagster definitions (orchestration/). The vars given on a command line (`VARS=`,
+Every entry point reads it through this module: `make build` (segmentation/publish.py), `make backfill`
+(segmentation/backfill.py), `make backtest` (tools/backtest.py), `make report` (tools/report.py), `make export`
+(segmentation/export_marts.py) and the Dagster definitions (orchestration/). The vars given on a command line (`VARS=`,
 `--vars`, the Dagster run config) override the file's key by key; the environment overrides its `env`. A plain
 `dbt` command does not read it (dbt's `--vars` has no file form). A malformed file stops with one line naming it.
 """

@@ -5,7 +5,7 @@ dependencies), reads `CDNOW_sample.txt` (2,357 customers who first bought in the
 purchases up to June 1998) and writes `customers.csv` and `orders.csv`. Build it with the published calibration
 period to compare the predicted-value models with the paper:
 
-    python -m scripts.fetch_cdnow --out data/cdnow
+    python -m tools.fetch_cdnow --out data/cdnow
     dbt build --vars '{raw_data_path: data/cdnow, as_of_date: "1997-09-30", earliest_valid_date: "1990-01-01"}'
 
 CDNOW has no signup dates: a customer's signup is their first purchase. Amounts are in US dollars.

@@ -1,4 +1,4 @@
--- The limit of `make bench` (scripts/bench.py): the mart's core columns computed from the raw files in one
+-- The limit of `make bench` (tools/bench.py): the mart's core columns computed from the raw files in one
 -- hand-written DuckDB statement, outside dbt: no intermediate tables, no tests, no audit, no rejected-row tables.
 -- It does the same work as the project (text columns parsed, bad, duplicate, conflicting and superseded rows
 -- dropped by the same rules, codes and provinces mapped once per distinct spelling) so that its time is an honest
@@ -7,8 +7,8 @@
 -- models/intermediate/customers/int_customers__{order_history,rfm_scored,channel,region,lifecycle_segmented}.sql.
 -- A raw value is trimmed, and null when empty or a null word (macros/parsing.sql: clean_text, null_words).
 --
--- The placeholders in double braces are filled in by scripts/bench.py (render_limit_sql): the table readers (Parquet or
--- CSV, one file or a folder), the seed files, the as-of and build dates and the dbt vars of dbt_project.yml.
+-- The placeholders in double braces are filled in by tools/bench_raw.py (render_limit_sql): the table readers (Parquet
+-- or CSV, one file or a folder), the seed files, the as-of and build dates and the dbt vars of dbt_project.yml.
 copy (
 
     with
@@ -255,7 +255,7 @@ copy (
         )
     ),
 
-    -- the same key as scripts/build_province_seeds.py and the province_key macro
+    -- the same key as tools/build_province_seeds.py and the province_key macro
     province_codes as (
         select
             province_text,

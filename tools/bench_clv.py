@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m scripts.bench_clv --customers 100000 1000000 [--seed 42] [--repeat 3] [--blas-threads default 1]
+    python -m tools.bench_clv --customers 100000 1000000 [--seed 42] [--repeat 3] [--blas-threads default 1]
         [--doc docs/benchmarks.md | --no-doc]
 
 For each number of customers, a fresh Python process (so that its peak memory is that scale's alone) simulates the
@@ -31,6 +31,8 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+
+from tools.machine import basics
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DOC = ROOT / "docs" / "benchmarks.md"
@@ -187,7 +189,7 @@ def _run_in_child(n_customers: int, seed: int, repeat: int, blas_threads: str) -
     if blas_threads != "default":
         env.update({variable: blas_threads for variable in BLAS_THREAD_VARIABLES})
     completed = subprocess.run(
-        [sys.executable, "-m", "scripts.bench_clv", "--worker", "--customers", str(n_customers), "--seed", str(seed),
+        [sys.executable, "-m", "tools.bench_clv", "--worker", "--customers", str(n_customers), "--seed", str(seed),
          "--repeat", str(repeat)],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
@@ -202,26 +204,9 @@ def _machine() -> dict:
     import numpy as np
     import scipy
 
-    memory_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory_gib = int(line.split()[1]) / 1024**2
-    except OSError:
-        pass
-    cpu_model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu_model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cores": os.cpu_count(),
-        "cpu_model": cpu_model or platform.processor() or "unknown",
-        "memory_gib": memory_gib,
+        **basics(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
@@ -287,7 +272,7 @@ def render_section(machine: dict, runs: list[dict]) -> str:
         START_MARKER,
         "## CLV models: fit and scoring (`make bench-clv`)",
         "",
-        "Written by `python -m scripts.bench_clv` (`make bench-clv`); rerun it to refresh this section.",
+        "Written by `python -m tools.bench_clv` (`make bench-clv`); rerun it to refresh this section.",
         "",
         f"- Date: {machine['date']}",
         (f"- Machine: {machine['cores']} cores (os.cpu_count()), {machine['cpu_model']}, {memory} memory "

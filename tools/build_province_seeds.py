@@ -10,7 +10,7 @@ spelling, append a line ``,<spelling>,<province>`` (the key may be left empty; t
 or when two spellings with the same key name different provinces. Without the reference file (a clone of the project
 alone) the provinces are read from ``seeds/vn_provinces.csv`` and only the keys are computed.
 
-Run: ``python -m scripts.build_province_seeds [path/to/vn_provinces_2025.csv]``
+Run: ``python -m tools.build_province_seeds [path/to/vn_provinces_2025.csv]``
 """
 
 from __future__ import annotations

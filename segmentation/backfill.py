@@ -1,20 +1,20 @@
 """Backfill the segment history: rebuild every customer's lifecycle segment as of a range of past dates from the
 same raw data, so that `marts.segment_transitions` can show how customers moved between segments.
 
-    python -m scripts.backfill                          # the 24 month-ends up to the current as-of date
-    python -m scripts.backfill --start 2025-01-01 --end 2026-06-30 --every quarter
-    python -m scripts.backfill --dates 2025-12-31,2026-03-31 --vars '{raw_data_path: data/mine}'
+    python -m segmentation.backfill                          # the 24 month-ends up to the current as-of date
+    python -m segmentation.backfill --start 2025-01-01 --end 2026-06-30 --every quarter
+    python -m segmentation.backfill --dates 2025-12-31,2026-03-31 --vars '{raw_data_path: data/mine}'
 
 For each date it runs, in this one process (the project is parsed once), only the models between the as-of date
 and `customer_segment_history`; the history model replaces that date's rows. `customer_segments` and the other
 marts are not touched: they stay at the current as-of date. At the end the intermediate models are rebuilt at the
 current as-of date, and the history, `segment_transitions` and their tests (transitions reconcile with the
 history) are built. Run `make build` first, with the same vars: the raw layer and staging are read as they are.
-The vars of your settings file (settings.yml, scripts/settings.py) are read too, with --vars over them key by key.
+The vars of your settings file (settings.yml, segmentation/settings.py) are read too, with --vars over them key by key.
 
-Like `make build`, it goes through the publish step (scripts/publish.py): the writer lock, the raw pre-flight, every
-dbt invocation on one copy of the warehouse, and one publish (rename, then the exports) at the end, only when every
-step passed. A failed backfill leaves the published warehouse and the exports as they were.
+Like `make build`, it goes through the publish step (segmentation/publish.py): the writer lock, the raw pre-flight,
+every dbt invocation on one copy of the warehouse, and one publish (rename, then the exports) at the end, only when
+every step passed. A failed backfill leaves the published warehouse and the exports as they were.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from datetime import date, timedelta
 import duckdb
 import yaml
 
-from scripts import publish, settings
+from segmentation import publish, settings
 
 HISTORY_CHAIN = "int_as_of_date+,+customer_segment_history"
 EVERY = ("month", "quarter", "week")

@@ -1,7 +1,7 @@
 """Backtest the predicted-value models on your own data: fit on the orders up to a split date, predict the repeat
 purchases after it, and compare with what the same customers actually bought.
 
-    python -m scripts.backtest --split-date 2025-06-30 [--end-date 2025-12-31] [--raw-data-path data/mine]
+    python -m tools.backtest --split-date 2025-06-30 [--end-date 2025-12-31] [--raw-data-path data/mine]
                                [--out reports/backtest] [--vars '{earliest_valid_date: "1990-01-01"}']
 
 The project's own dbt models are built twice, into two DuckDB files under --out: once as of the split date
@@ -18,7 +18,7 @@ from grade A to grade D.
 
 Outputs in --out: backtest.md (report), backtest.json (the same figures, machine-readable) and backtest.svg (mean
 predicted and actual purchases per decile of predicted purchases). How to read them: docs/backtest.md. The vars of
-your settings file (settings.yml, scripts/settings.py) are read too, with --vars and --raw-data-path over them.
+your settings file (settings.yml, segmentation/settings.py) are read too, with --vars and --raw-data-path over them.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
-from xml.sax.saxutils import escape
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -41,7 +40,27 @@ import pyarrow as pa
 import yaml
 
 from clv import bg_nbd, gamma_gamma
-from scripts import settings
+from segmentation import settings
+from tools.backtest_render import _lead_lines, render_markdown, render_svg, render_text, write_outputs
+
+# the backtest's names, wherever they are defined (tests/python/test_backtest.py uses backtest.<name>)
+__all__ = [
+    "FREQUENCY_LABELS",
+    "BacktestError",
+    "_lead_lines",
+    "assign_deciles",
+    "compute_lead_report",
+    "compute_report",
+    "frequency_buckets",
+    "main",
+    "parse_vars",
+    "predict_holdout",
+    "render_markdown",
+    "render_svg",
+    "render_text",
+    "run_backtest",
+    "write_outputs",
+]
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).with_name("dbt")
@@ -203,231 +222,6 @@ def compute_lead_report(grades, first_order_days, window_days: int) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Rendering (pure functions on the report dict)
-# --------------------------------------------------------------------------------------------------------------
-
-def _fmt(value, digits: int = 1) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, int) or float(value).is_integer() and digits == 0:
-        return f"{int(value):,}"
-    return f"{value:,.{digits}f}"
-
-
-def _table(headers, rows) -> list[str]:
-    # first column (the label) left-aligned, figures right-aligned
-    lines = ["| " + " | ".join(headers) + " |", "|---|" + "".join("---:|" for _ in headers[1:])]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return lines
-
-
-def _group_table(rows, key_name, key_header) -> list[str]:
-    headers = [key_header, "customers", "actual", "predicted", "mean actual", "mean predicted"]
-    return _table(headers, [
-        [str(row[key_name]), _fmt(row["customers"]), _fmt(row["actual"], 0), _fmt(row["predicted"]),
-         _fmt(row["mean_actual"], 3), _fmt(row["mean_predicted"], 3)]
-        for row in rows
-    ])
-
-
-def _totals_rows(totals) -> list[list[str]]:
-    return [
-        ["repeat purchases", _fmt(totals["actual_purchases"], 0), _fmt(totals["predicted_purchases"]),
-         _fmt(totals["predicted_to_actual"], 3)],
-        ["spend", _fmt(totals["actual_spend"], 0), _fmt(totals["predicted_spend"], 0),
-         _fmt(totals["predicted_to_actual_spend"], 3)],
-    ]
-
-
-def _setup_lines(report) -> list[str]:
-    excluded = report["excluded_new_customers"]
-    return [
-        (f"Fitted on the orders up to **{report['split_date']}** (calibration) and compared with what the same "
-         f"customers bought after it, up to **{report['end_date']}** (holdout: {report['holdout_days']} days = "
-         f"{report['holdout_weeks']:.1f} weeks)."),
-        "",
-        f"- raw data: `{report['raw_data_path']}`" + (
-            f"; extra dbt vars: `{json.dumps(report['dbt_vars'])}`" if report["dbt_vars"] else ""),
-        f"- calibration customers (at least one purchase by the split date): {report['totals']['customers']:,}",
-        (f"- left out: {excluded['customers']:,} customers whose first purchase is after the split "
-         f"({excluded['purchase_days']:,} purchase days in the holdout)"),
-    ]
-
-
-def _model_lines(models) -> list[str]:
-    lines = []
-    for name, fit in models.items():
-        if fit["fit_status"] == "converged":
-            values = ", ".join(f"{key} = {value:.4g}" for key, value in fit["parameters"].items())
-            lines.append(f"- {name}: converged on {fit['n_customers']:,} customers ({values})")
-        else:
-            lines.append(f"- {name}: not fitted ({fit['fit_status']}): {fit['status_message']}")
-    return lines
-
-
-def _lead_lines(leads) -> list[str]:
-    window = leads["window_days"]
-    lines = [
-        (f"Customers with no completed order by the split date, by the lead grade they had then, and the share whose "
-         f"first completed order came within {window} days after it (dbt var `lead_window_days`)."),
-        "",
-    ]
-    lines += _table(["lead grade", "leads", f"first order within {window} days", "share"], [
-        [row["lead_grade"], _fmt(row["leads"]), _fmt(row["converted"]), _percent(row["share"])]
-        for row in leads["by_grade"]
-    ] + [["all", _fmt(leads["leads"]), _fmt(leads["converted"]), _percent(leads["share"])]])
-    lines += ["", ("The share does not rise from A to D: the score ranks." if leads["ranks"] else
-                   "**The share rises somewhere from A to D: on this data the score does not rank the leads "
-                   "(check the seed lead_score_points and the events table).**")]
-    return lines
-
-
-def _percent(value) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
-def render_markdown(report, chart_name: str = "backtest.svg") -> str:
-    totals, metrics = report["totals"], report["metrics"]
-    lines = ["# Backtest: predicted against actual repeat purchases", ""]
-    lines += _setup_lines(report)
-    lines += [f"\n> **Warning:** {warning}" for warning in report.get("warnings", [])]
-    lines += ["", "## Totals", ""]
-    lines += _table(["", "actual", "predicted", "predicted / actual"], _totals_rows(totals))
-    lines += [
-        "",
-        (f"Per customer: mean absolute error {_fmt(metrics['mae_per_customer'], 3)} purchases, root mean square error "
-         f"{_fmt(metrics['rmse_per_customer'], 3)}, correlation of predicted and actual "
-         f"{_fmt(metrics['correlation'], 3)}."),
-        "",
-        "## By decile of predicted purchases (1 = highest)",
-        "",
-        f"![mean predicted and actual repeat purchases per customer, by decile]({chart_name})",
-        "",
-    ]
-    lines += _group_table(report["deciles"], "decile", "decile")
-    lines += ["", "## By repeat purchases in the calibration period", ""]
-    lines += _group_table(report["by_frequency"], "frequency", "calibration repeat purchases")
-    lines += ["", "## Models fitted on the calibration period", ""]
-    lines += _model_lines(report["models"])
-    if report.get("leads"):
-        lines += ["", "## Lead grades of the potential customers at the split date", ""]
-        lines += _lead_lines(report["leads"])
-    lines += [
-        "",
-        ("A purchase is a purchase day with a completed order, as in the mart; the calibration repeat purchases are "
-         "the purchase days after the first. How to read this report: docs/backtest.md."),
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def render_text(report) -> str:
-    """The totals and the decile table, for the terminal."""
-    totals = report["totals"]
-    lines = [
-        (f"Backtest: fitted up to {report['split_date']}, holdout to {report['end_date']} "
-         f"({report['holdout_weeks']:.1f} weeks), {totals['customers']:,} calibration customers "
-         f"({report['excluded_new_customers']['customers']:,} newer customers left out)"),
-        f"  {'':<18}{'actual':>16}{'predicted':>16}{'pred/actual':>13}",
-    ]
-    for label, actual, predicted, ratio in _totals_rows(totals):
-        lines.append(f"  {label:<18}{actual:>16}{predicted:>16}{ratio:>13}")
-    metrics = report["metrics"]
-    lines.append(f"  MAE per customer {_fmt(metrics['mae_per_customer'], 3)}, "
-                 f"correlation {_fmt(metrics['correlation'], 3)}")
-    lines.append(f"  {'decile':>6}{'customers':>11}{'actual':>9}{'predicted':>11}{'mean actual':>13}"
-                 f"{'mean pred.':>12}")
-    for row in report["deciles"]:
-        lines.append(f"  {row['decile']:>6}{_fmt(row['customers']):>11}{_fmt(row['actual'], 0):>9}"
-                     f"{_fmt(row['predicted']):>11}{_fmt(row['mean_actual'], 3):>13}"
-                     f"{_fmt(row['mean_predicted'], 3):>12}")
-    leads = report.get("leads")
-    if leads:
-        lines.append(f"  lead grade{'leads':>9}{'first order within ' + str(leads['window_days']) + ' days':>30}"
-                     f"{'share':>9}")
-        for row in leads["by_grade"] + [{"lead_grade": "all", **leads}]:
-            lines.append(f"  {row['lead_grade']:<10}{_fmt(row['leads']):>9}{_fmt(row['converted']):>30}"
-                         f"{_percent(row['share']):>9}")
-    return "\n".join(lines)
-
-
-def _nice_step(top: float, ticks: int = 5) -> float:
-    raw = max(top, 1e-9) / ticks
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-
-
-def render_svg(report) -> str:
-    """A grouped bar chart: mean predicted and actual holdout purchases per customer, per decile."""
-    width, height = 760, 420
-    left, right, top, bottom = 70, 20, 60, 70
-    plot_w, plot_h = width - left - right, height - top - bottom
-    deciles = report["deciles"]
-    values = [v for row in deciles for v in (row["mean_predicted"], row["mean_actual"]) if v is not None]
-    step = _nice_step(max(values, default=1.0) or 1.0)
-    y_max = step * math.ceil((max(values, default=1.0) or 1.0) / step)
-
-    def y(value: float) -> float:
-        return top + plot_h * (1 - value / y_max)
-
-    colours = {"predicted": "#4c78a8", "actual": "#f58518"}
-    title = (f"Repeat purchases per customer after {report['split_date']} (to {report['end_date']}), "
-             f"by decile of predicted purchases")
-    parts = [
-        (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'),
-        f"<title>{escape(title)}</title>",
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
-        f'<text x="{width / 2:.1f}" y="22" text-anchor="middle" font-size="14">{escape(title)}</text>',
-    ]
-    tick = 0.0
-    while tick <= y_max + step / 1000:
-        parts.append(f'<line x1="{left}" y1="{y(tick):.1f}" x2="{left + plot_w}" y2="{y(tick):.1f}" '
-                     f'stroke="#dddddd"/>')
-        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:g}</text>')
-        tick += step
-    group_w = plot_w / max(len(deciles), 1)
-    bar_w = group_w * 0.35
-    for index, row in enumerate(deciles):
-        x0 = left + index * group_w + group_w * 0.15
-        for offset, series in enumerate(("predicted", "actual")):
-            value = row[f"mean_{series}"]
-            if value is None:
-                continue
-            x = x0 + offset * bar_w
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y(value):.1f}" width="{bar_w:.1f}" height="{y(0) - y(value):.1f}" '
-                f'fill="{colours[series]}"><title>decile {row["decile"]}, {series}: {value:.3f} '
-                f'({row["customers"]} customers)</title></rect>'
-            )
-        parts.append(f'<text x="{left + (index + 0.5) * group_w:.1f}" y="{top + plot_h + 18}" '
-                     f'text-anchor="middle">{row["decile"]}</text>')
-    parts += [
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>',
-        (f'<text x="{left + plot_w / 2:.1f}" y="{height - 22}" text-anchor="middle">'
-         "decile of predicted purchases (1 = highest)</text>"),
-        (f'<text x="18" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
-         f'transform="rotate(-90 18 {top + plot_h / 2:.1f})">mean repeat purchases per customer</text>'),
-    ]
-    for index, series in enumerate(("predicted", "actual")):
-        x = left + plot_w - 190 + index * 95
-        parts.append(f'<rect x="{x}" y="36" width="12" height="12" fill="{colours[series]}"/>')
-        parts.append(f'<text x="{x + 17}" y="46">{series}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
-def write_outputs(report, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"backtest.md": render_markdown(report), "backtest.json": json.dumps(report, indent=2) + "\n",
-             "backtest.svg": render_svg(report)}
-    for name, text in paths.items():
-        (out / name).write_text(text, encoding="utf-8")
-    return [out / name for name in paths]
-
-
-# --------------------------------------------------------------------------------------------------------------
 # The two dbt builds and reading them back
 # --------------------------------------------------------------------------------------------------------------
 
@@ -531,6 +325,37 @@ def join_builds(calibration, holdout):
     return columns, int(new_customers), int(new_purchase_days)
 
 
+def _calibration_fit(split_date: date, out: Path, base_vars: dict) -> tuple[Build, Any, Any]:
+    """The calibration build (as of the split date), read back, with the fitted BG/NBD parameters (a model that did
+    not converge stops the backtest) and the Gamma-Gamma ones (None when not fitted)."""
+    print(f"backtest: fitting on orders up to {split_date} ...", flush=True)
+    calibration_db = run_dbt("calibration", out, {**base_vars, "as_of_date": split_date.isoformat()})
+    calibration = read_build(calibration_db)
+    models = calibration.models
+    bg_params = fitted_parameters(models, "bg_nbd", bg_nbd.PARAMETER_NAMES)
+    if bg_params is None:
+        fit = models.get("bg_nbd", {"fit_status": "missing", "status_message": "no bg_nbd rows in clv_model_params"})
+        raise BacktestError(f"the BG/NBD model fitted on the orders up to {split_date} did not converge "
+                            f"({fit['fit_status']}: {fit['status_message']}); nothing to backtest")
+    gg_params = fitted_parameters(models, "gamma_gamma", gamma_gamma.PARAMETER_NAMES)
+    return calibration, bg_params, gg_params
+
+
+def _actual_holdout(columns: dict, split_date: date, cal_as_of: date, end_as_of: date) -> tuple[np.ndarray, Any]:
+    """The purchase days and spend of each calibration customer in the holdout (the two builds' difference); the
+    builds must agree (every calibration customer present at the end, no purchase days lost)."""
+    n = columns["customer_id"].size
+    if n == 0:
+        raise BacktestError(f"no customer had a purchase by {split_date}")
+    missing = int(np.isnan(np.asarray(columns["holdout_purchase_day_count"], dtype=float)).sum())
+    actual = np.asarray(columns["holdout_purchase_day_count"], dtype=float) - columns["purchase_day_count"]
+    if missing or (actual < 0).any():
+        raise BacktestError(f"the two builds disagree: {missing} calibration customers are missing at {end_as_of} "
+                            f"and {int((actual < 0).sum())} have fewer purchase days than at {cal_as_of}")
+    actual_spend = columns["holdout_purchase_value_total"] - columns["purchase_value_total"]
+    return actual, actual_spend
+
+
 def run_backtest(split_date: date, end_date: date | None, out: Path, raw_data_path: str | None,
                  extra_vars: dict) -> dict:
     if end_date is not None and end_date <= split_date:
@@ -542,16 +367,8 @@ def run_backtest(split_date: date, end_date: date | None, out: Path, raw_data_pa
         base_vars["raw_data_path"] = raw_data_path
     shown_raw = base_vars.get("raw_data_path") or os.environ.get("RAW_DATA_PATH", "data/sample")
 
-    print(f"backtest: fitting on orders up to {split_date} ...", flush=True)
-    calibration_db = run_dbt("calibration", out, {**base_vars, "as_of_date": split_date.isoformat()})
-    calibration = read_build(calibration_db)
+    calibration, bg_params, gg_params = _calibration_fit(split_date, out, base_vars)
     cal_as_of, models = calibration.as_of_date, calibration.models
-    bg_params = fitted_parameters(models, "bg_nbd", bg_nbd.PARAMETER_NAMES)
-    if bg_params is None:
-        fit = models.get("bg_nbd", {"fit_status": "missing", "status_message": "no bg_nbd rows in clv_model_params"})
-        raise BacktestError(f"the BG/NBD model fitted on the orders up to {split_date} did not converge "
-                            f"({fit['fit_status']}: {fit['status_message']}); nothing to backtest")
-    gg_params = fitted_parameters(models, "gamma_gamma", gamma_gamma.PARAMETER_NAMES)
 
     holdout_vars = {**base_vars, "as_of_date": end_date.isoformat() if end_date else None}
     print(f"backtest: counting purchases up to {end_date or 'the newest order'} ...", flush=True)
@@ -570,15 +387,7 @@ def run_backtest(split_date: date, end_date: date | None, out: Path, raw_data_pa
         print(f"backtest: warning: {warning}", flush=True)
 
     columns, new_customers, new_purchase_days = join_builds(calibration.summary, holdout.summary)
-    n = columns["customer_id"].size
-    if n == 0:
-        raise BacktestError(f"no customer had a purchase by {split_date}")
-    missing = int(np.isnan(np.asarray(columns["holdout_purchase_day_count"], dtype=float)).sum())
-    actual = np.asarray(columns["holdout_purchase_day_count"], dtype=float) - columns["purchase_day_count"]
-    if missing or (actual < 0).any():
-        raise BacktestError(f"the two builds disagree: {missing} calibration customers are missing at {end_as_of} "
-                            f"and {int((actual < 0).sum())} have fewer purchase days than at {cal_as_of}")
-    actual_spend = columns["holdout_purchase_value_total"] - columns["purchase_value_total"]
+    actual, actual_spend = _actual_holdout(columns, split_date, cal_as_of, end_as_of)
 
     holdout_days = (end_as_of - cal_as_of).days
     horizon_weeks = holdout_days / DAYS_PER_WEEK
@@ -657,7 +466,7 @@ def parse_vars(text: str | None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.backtest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.backtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--split-date", type=_date, required=True,
                         help="last day of the calibration period: the models are fitted on orders up to it")
     parser.add_argument("--end-date", type=_date, default=None,

@@ -1,14 +1,14 @@
 """Build on a copy of the published warehouse and publish it only when every error-severity test passed.
 
-    python -m scripts.publish [--vars YAML] [--full-refresh] [--select ...] [other dbt build args]
+    python -m segmentation.publish [--vars YAML] [--full-refresh] [--select ...] [other dbt build args]
                               [--no-export | --export] [--no-wait] [--unit-tests]
 
-The one publish step of `make build`, `make backfill` (scripts/backfill.py) and the Dagster jobs
-(orchestration/definitions.py). The dbt vars are those of your settings file (settings.yml, scripts/settings.py)
+The one publish step of `make build`, `make backfill` (segmentation/backfill.py) and the Dagster jobs
+(orchestration/definitions.py). The dbt vars are those of your settings file (settings.yml, segmentation/settings.py)
 with --vars over them key by key. In order:
 
 1. take the warehouse's writer lock (`<warehouse>.publish.lock`; a second publisher waits for it);
-2. run the raw pre-flight (scripts/preflight.py, when present; with the dbt vars raw_schema and raw_column_map): a
+2. run the raw pre-flight (segmentation/preflight.py, when present; with the dbt vars raw_schema and raw_column_map): a
    raw folder or database file that cannot be built stops here, with one line, and a folder with repairable files
    is repaired into a work folder that dbt reads instead;
 3. copy the published warehouse (DUCKDB_PATH, default warehouse/customer_segmentation.duckdb) to
@@ -17,7 +17,7 @@ with --vars over them key by key. In order:
 4. `dbt build` with the given arguments against the copy (DUCKDB_PATH = the copy), without the dbt unit tests unless
    --unit-tests is given (they test the SQL, not the data: `make test` and CI run them);
 5. only when dbt exited 0: checkpoint and close the copy (no write-ahead log left), replace the published file with
-   it in one rename (os.replace), then export the BI-facing marts (scripts/export_marts.py: a new run folder, then
+   it in one rename (os.replace), then export the BI-facing marts (segmentation/export_marts.py: a new run folder, then
    `exports/current` switched by a rename, then the BI file `bi.duckdb` beside the warehouse, or BI_DUCKDB_PATH,
    replaced by a rename). When dbt failed, the published warehouse and the exports are left as
    they were and the copy is kept as `<name>.failed.duckdb` (the last failed build only) for inspection.
@@ -46,18 +46,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
-from scripts import settings
+from segmentation import settings
+from segmentation.publish_paths import (
+    PROJECT_DIR,
+    PublishError,
+    _remove,
+    bi_file,
+    building_path,
+    checkpoint,
+    export_folder,
+    failed_path,
+    lock_path,
+    preflight_root,
+    project_path,
+    published_warehouse,
+    wal,
+    writer_lock,
+)
 
-try:  # POSIX advisory locks; on Windows only DuckDB's own file lock keeps two writers apart
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
-
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_WAREHOUSE = "warehouse/customer_segmentation.duckdb"
 DEFAULT_RAW_DATA_PATH = "data/sample"
 DBT = Path(sys.executable).with_name("dbt")
 # dbt build flags that build only part of the project: the published warehouse is replaced, the exports are not
@@ -67,129 +75,24 @@ RESOURCE_TYPE_FLAGS = ("--resource-type", "--resource-types", "--exclude-resourc
 Log = Callable[[str], None]
 
 
-class PublishError(Exception):
-    """A problem the operator can fix; printed as one line."""
-
-
 def _print(line: str) -> None:
     print(line, flush=True)
-
-
-def project_path(value: str | os.PathLike) -> Path:
-    """A path as dbt resolves it: relative paths are relative to the project folder."""
-    path = Path(value)
-    return path if path.is_absolute() else PROJECT_DIR / path
-
-
-def published_warehouse() -> Path:
-    """DUCKDB_PATH (relative to the project folder), else warehouse/customer_segmentation.duckdb."""
-    return project_path(os.environ.get("DUCKDB_PATH") or DEFAULT_WAREHOUSE)
-
-
-def export_folder() -> Path:
-    return project_path(os.environ.get("EXPORT_PATH") or "exports")
-
-
-def bi_file(published: Path) -> Path:
-    """The BI file the exports step writes: BI_DUCKDB_PATH (relative to the project folder), else bi.duckdb beside
-    the published warehouse."""
-    configured = os.environ.get("BI_DUCKDB_PATH")
-    return project_path(configured) if configured else published.with_name("bi.duckdb")
-
-
-def _stem(published: Path) -> str:
-    return published.name.removesuffix(".duckdb")
-
-
-def building_path(published: Path) -> Path:
-    return published.with_name(f"{_stem(published)}.building.duckdb")
-
-
-def failed_path(published: Path) -> Path:
-    return published.with_name(f"{_stem(published)}.failed.duckdb")
-
-
-def preflight_root(published: Path) -> Path:
-    """The pre-flight's work folders: one sub-folder per build, named after it; `published` names the one the
-    published warehouse's raw views read."""
-    return published.with_name(f"{_stem(published)}.preflight")
-
-
-def lock_path(published: Path) -> Path:
-    return published.with_name(published.name + ".publish.lock")
-
-
-def wal(path: Path) -> Path:
-    return path.with_name(path.name + ".wal")
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-@contextlib.contextmanager
-def file_lock(path: Path, on_wait: Callable[[], None] | None = None, busy: str | None = None) -> Iterator[None]:
-    """An exclusive advisory lock on `path` for the block. When another process holds it: with `busy` set, raise
-    PublishError(busy) instead of waiting; else call `on_wait()` (if given) and wait."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if busy is not None:
-                    raise PublishError(busy) from None
-                if on_wait is not None:
-                    on_wait()
-                fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextlib.contextmanager
-def writer_lock(published: Path, on_wait: Callable[[], None] | None = None, wait: bool = True) -> Iterator[Path]:
-    """Hold the warehouse's writer lock (`<warehouse>.publish.lock`) for the block. Every publisher takes it (make
-    build, make backfill, the Dagster ops), so builds of one warehouse take turns; `on_wait()` is called before
-    waiting, and with wait=False a held lock raises PublishError instead."""
-    path = lock_path(published)
-    busy = None if wait else (
-        f"{published}: another build is publishing this warehouse (lock {path}); try again when it ends")
-    with file_lock(path, on_wait, busy):
-        yield published
-
-
-def checkpoint(path: Path) -> None:
-    """Open the DuckDB file read-write, checkpoint and close it: everything in the file, no .wal beside it."""
-    try:
-        with duckdb.connect(str(path)) as connection:
-            connection.execute("checkpoint")
-    except duckdb.Error as error:
-        raise PublishError(f"{path}: cannot be checkpointed ({str(error).splitlines()[0]})") from error
-    if wal(path).exists():
-        raise PublishError(f"{path}: a write-ahead log ({wal(path).name}) is left after the checkpoint")
 
 
 @dataclass
 class Preflight:
     raw_path: Path
     repairs: list[dict] = field(default_factory=list)
-    checked: bool = False  # False: scripts/preflight.py is not installed, the raw folder is read as it is
+    checked: bool = False  # False: segmentation/preflight.py is not installed, the raw folder is read as it is
 
 
 def run_preflight(raw: Path, work: Path, raw_schema: str | None = None, raw_column_map: Any = None) -> Preflight:
-    """scripts/preflight.py's prepare_raw(raw, work, raw_schema=..., column_map=...), when the module exists; its
+    """segmentation/preflight.py's prepare_raw(raw, work, raw_schema=..., column_map=...), when the module exists; its
     PreflightError becomes a PublishError (one line). Without the module the raw input is used as it is."""
     try:
-        preflight = importlib.import_module("scripts.preflight")
+        preflight = importlib.import_module("segmentation.preflight")
     except ModuleNotFoundError as error:
-        if error.name == "scripts.preflight":
+        if error.name == "segmentation.preflight":
             return Preflight(raw_path=raw)
         raise
     work.mkdir(parents=True, exist_ok=True)
@@ -258,7 +161,7 @@ class Build:
                  f"{time.perf_counter() - started:.1f} s")
         if export_out is None:
             return None
-        from scripts import export_marts
+        from segmentation import export_marts
 
         started = time.perf_counter()
         try:
@@ -319,6 +222,57 @@ def _fsync_folder(folder: Path) -> None:
             os.close(descriptor)
 
 
+def _logged_preflight(published: Path, raw: Path | None, raw_schema: str | None, raw_column_map: Any,
+                      log: Log) -> tuple[Preflight | None, Path | None]:
+    """The pre-flight of `raw` (None: none) in a new work folder under preflight_root(published), logged with its
+    repairs; returns it and the work folder (removed when the pre-flight stops the build)."""
+    preflight = Preflight(raw_path=raw) if raw is not None else None
+    work = None
+    if raw is not None:
+        step = time.perf_counter()
+        work = preflight_root(published) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        try:
+            preflight = run_preflight(raw, work, raw_schema, raw_column_map)
+        except PublishError:
+            _remove(work)
+            raise
+        if preflight.checked:
+            repaired = f", {len(preflight.repairs)} repair(s)" if preflight.repairs else ""
+            log(f"publish: raw pre-flight of {raw} passed in {time.perf_counter() - step:.1f} s{repaired}"
+                + (f"; dbt reads {preflight.raw_path}" if preflight.raw_path != raw else ""))
+            for repair in preflight.repairs[:20]:
+                if {"file", "repair"} <= set(repair):
+                    log(f"publish:   repaired {repair['file']}: {repair['repair']} ({repair.get('lines', '?')} lines)")
+                else:
+                    log(f"publish:   repaired {json.dumps(repair, ensure_ascii=False, default=str)}")
+            if len(preflight.repairs) > 20:
+                log(f"publish:   ... and {len(preflight.repairs) - 20} more repairs")
+        else:
+            log(f"publish: no raw pre-flight (segmentation/preflight.py not installed); dbt reads {raw} as it is")
+    return preflight, work
+
+
+def _copy_published(published: Path, copy: Path, log: Log) -> None:
+    """Copy the published warehouse to `copy` (after removing what a build killed half-way left, and folding in the
+    log of an interrupted writer); without a published warehouse the build starts fresh."""
+    step = time.perf_counter()
+    for leftover in (copy, wal(copy), copy.with_name(copy.name + ".tmp")):  # a build killed half-way
+        _remove(leftover)
+    if wal(published).exists():  # an interrupted writer outside the publish step: fold its log in first
+        checkpoint(published)
+    if published.is_file():
+        try:
+            shutil.copyfile(published, copy)
+        except OSError as error:
+            _remove(copy)
+            raise PublishError(f"{published}: cannot be copied to {copy.name} ({error.strerror or error}); "
+                               "the published warehouse was left as it was") from None
+        log(f"publish: copied {published.name} ({_size(published)}) to {copy.name} in "
+            f"{time.perf_counter() - step:.1f} s")
+    else:
+        log(f"publish: no published warehouse at {published}: a fresh build into {copy.name}")
+
+
 @contextlib.contextmanager
 def build_copy(published: Path | None = None, *, raw: Path | None = None, raw_schema: str | None = None,
                raw_column_map: Any = None, log: Log = _print, on_wait: Callable[[], None] | None = None,
@@ -339,45 +293,8 @@ def build_copy(published: Path | None = None, *, raw: Path | None = None, raw_sc
     started = time.perf_counter()
     with writer_lock(published, on_wait=waiting, wait=wait):
         log(f"publish: lock {lock_path(published).name} taken in {time.perf_counter() - started:.1f} s")
-        preflight = Preflight(raw_path=raw) if raw is not None else None
-        work = None
-        if raw is not None:
-            step = time.perf_counter()
-            work = preflight_root(published) / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-            try:
-                preflight = run_preflight(raw, work, raw_schema, raw_column_map)
-            except PublishError:
-                _remove(work)
-                raise
-            if preflight.checked:
-                repaired = f", {len(preflight.repairs)} repair(s)" if preflight.repairs else ""
-                log(f"publish: raw pre-flight of {raw} passed in {time.perf_counter() - step:.1f} s{repaired}"
-                    + (f"; dbt reads {preflight.raw_path}" if preflight.raw_path != raw else ""))
-                for repair in preflight.repairs[:20]:
-                    if {"file", "repair"} <= set(repair):
-                        log(f"publish:   repaired {repair['file']}: {repair['repair']} ({repair.get('lines', '?')} lines)")
-                    else:
-                        log(f"publish:   repaired {json.dumps(repair, ensure_ascii=False, default=str)}")
-                if len(preflight.repairs) > 20:
-                    log(f"publish:   ... and {len(preflight.repairs) - 20} more repairs")
-            else:
-                log(f"publish: no raw pre-flight (scripts/preflight.py not installed); dbt reads {raw} as it is")
-        step = time.perf_counter()
-        for leftover in (copy, wal(copy), copy.with_name(copy.name + ".tmp")):  # a build killed half-way
-            _remove(leftover)
-        if wal(published).exists():  # an interrupted writer outside the publish step: fold its log in first
-            checkpoint(published)
-        if published.is_file():
-            try:
-                shutil.copyfile(published, copy)
-            except OSError as error:
-                _remove(copy)
-                raise PublishError(f"{published}: cannot be copied to {copy.name} ({error.strerror or error}); "
-                                   "the published warehouse was left as it was") from None
-            log(f"publish: copied {published.name} ({_size(published)}) to {copy.name} in "
-                f"{time.perf_counter() - step:.1f} s")
-        else:
-            log(f"publish: no published warehouse at {published}: a fresh build into {copy.name}")
+        preflight, work = _logged_preflight(published, raw, raw_schema, raw_column_map, log)
+        _copy_published(published, copy, log)
         build = Build(published=published, copy=copy, failed=failed_path(published),
                       raw_path=preflight.raw_path if preflight else Path(), repairs=preflight.repairs if preflight
                       else [], log=log, work=work if work is not None and work.exists() else None, raw=raw)
@@ -411,7 +328,7 @@ def pointed_at(build: Build) -> Iterator[None]:
 
 
 def _dbt_vars(text: str | None) -> dict[str, Any]:
-    """The build's dbt vars: the settings file's (scripts/settings.py; its `env` goes into os.environ), with those
+    """The build's dbt vars: the settings file's (segmentation/settings.py; its `env` goes into os.environ), with those
     of --vars over them key by key."""
     try:
         parsed = yaml.safe_load(text) if text and text.strip() else {}
@@ -463,8 +380,39 @@ def run_dbt_streamed(command: list[str], env: dict[str, str]) -> tuple[int, list
     return process.returncode, words
 
 
+def _shown(path: Path) -> str:
+    """A path as the user typed it: relative to the project folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_DIR))
+    except ValueError:
+        return str(path)
+
+
+def closing_lines(published: Path, raw: Path, export_out: Path | None, *, raw_schema: str | None = None,
+                  warned: bool = False, color: bool = False) -> list[str]:
+    """The last lines of a build that passed: what was built from which input, where it is (the warehouse, the BI
+    file and the exports; export_out None: not refreshed), and what to do next. ANSI bold only when `color`."""
+    def bold(text: str) -> str:
+        return f"\x1b[1m{text}\x1b[0m" if color else text
+
+    source = _shown(raw) + (f" (schema {raw_schema})" if raw_schema else "")
+    lines = [bold(f"Built: the customer segments (marts.customer_segments and the marts around it) from {source}"),
+             f"  warehouse:  {_shown(published)} (the pipeline's own file; it holds the raw data)"]
+    if export_out is None:
+        lines.append("  BI file and exports: not refreshed by this build (make export refreshes them)")
+    else:
+        lines += [f"  BI file:    {_shown(bi_file(published))} (for BI tools: the BI-facing marts only)",
+                  f"  exports:    {_shown(export_out / 'current')} (the same marts as Parquet and CSV)"]
+    if warned:
+        lines.append("  the input has warnings: see 'Warnings about the input' above")
+    lines += [bold("Next:"),
+              "  make report                               the segment report, reports/segment_report.html",
+              "  make build VARS='{raw_data_path: DIR}'    build from your own data (README \"Use your own data\")"]
+    return lines
+
+
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="python -m scripts.publish", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m segmentation.publish", description=__doc__.split("\n\n")[0],
                                      allow_abbrev=False)
     parser.add_argument("--vars", default=None, help="dbt vars (YAML or JSON mapping), as `dbt build --vars`")
     exports = parser.add_mutually_exclusive_group()
@@ -492,6 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     args, dbt_args = parse_args(argv)
     input_words: list[str] = []
     started = time.perf_counter()
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     try:
         dbt_vars = _dbt_vars(args.vars)
         with build_copy(raw=raw_folder(dbt_vars), raw_schema=dbt_vars.get("raw_schema"),
@@ -501,7 +450,10 @@ def main(argv: list[str] | None = None) -> int:
                 command += ["--vars", json.dumps(dbt_vars, default=str)]
             _print(f"publish: dbt build into {build.copy.name} ...")
             step = time.perf_counter()
-            returncode, input_words = run_dbt_streamed(command, {**os.environ, **build.environment()})
+            env = {**os.environ, **build.environment()}
+            if not color and "DBT_USE_COLORS" not in os.environ:  # no colour codes in a log file or a pipe
+                env["DBT_USE_COLORS"] = "False"
+            returncode, input_words = run_dbt_streamed(command, env)
             if returncode != 0:
                 build.fail(f"dbt build failed (exit {returncode}) after {time.perf_counter() - step:.0f} s")
                 for line in input_words:  # the input's words last, after dbt's recap of the failures
@@ -511,8 +463,8 @@ def main(argv: list[str] | None = None) -> int:
             subset = any(arg.split("=", 1)[0] in SUBSET_FLAGS for arg in dbt_args) and not args.export
             if subset:
                 _print("publish: a selection of the project was built: the exports are not refreshed (make export)")
-            build.publish(_target_path(dbt_args) / "manifest.json",
-                          None if args.no_export or subset else export_folder())
+            export_out = None if args.no_export or subset else export_folder()
+            build.publish(_target_path(dbt_args) / "manifest.json", export_out)
     except (PublishError, OSError) as error:
         print(f"publish: {error}", file=sys.stderr, flush=True)
         return 2
@@ -520,7 +472,10 @@ def main(argv: list[str] | None = None) -> int:
         print("publish: interrupted; the published warehouse was left as it was", file=sys.stderr, flush=True)
         return 130
     _print(f"publish: done in {time.perf_counter() - started:.0f} s")
-    for line in input_words:  # warnings about the input, last
+    for line in input_words:  # warnings about the input, after dbt's output
+        _print(line)
+    for line in closing_lines(build.published, build.raw or build.raw_path, export_out,
+                              raw_schema=dbt_vars.get("raw_schema"), warned=bool(input_words), color=color):
         _print(line)
     return 0
 

@@ -1,6 +1,6 @@
 """Write the segment report: one self-contained HTML file from the built warehouse, for people without a BI tool.
 
-    python -m scripts.report [--warehouse PATH] [--out reports/segment_report.html]
+    python -m tools.report [--warehouse PATH] [--out reports/segment_report.html]
 
 Reads the warehouse read-only (default: $DUCKDB_PATH, else warehouse/customer_segmentation.duckdb) and writes one
 HTML file with inline CSS and inline SVG charts (no JavaScript library, no network, no image files): segment sizes
@@ -14,8 +14,6 @@ What each section shows: docs/report.md.
 from __future__ import annotations
 
 import argparse
-import html
-import math
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -26,7 +24,26 @@ from typing import Any
 
 import duckdb
 
-from scripts import settings
+from segmentation import settings
+from tools.charts import esc
+from tools.report_charts import (
+    FONT,
+    GRID,
+    INK,
+    MUTED,
+    SEGMENT_COLOURS,
+    fmt_int,
+    fmt_money,
+    fmt_num,
+    fmt_pct,
+    pareto_svg,
+    pretty,
+    rfm_heatmap_svg,
+    segment_colours,
+    share_bars_svg,
+    stacked_bars_svg,
+    transition_matrix_svg,
+)
 
 DEFAULT_WAREHOUSE = Path("warehouse/customer_segmentation.duckdb")
 DEFAULT_OUT = Path("reports/segment_report.html")
@@ -50,25 +67,6 @@ PSEUDO_SEGMENT_LABELS = {
     NO_SEGMENT: "(none)",
 }
 
-# Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), one per lifecycle segment;
-# segments the report does not know take the spare colours in turn.
-SEGMENT_COLOURS = {
-    "potential": "#bbbbbb",
-    "lost": "#555555",
-    "new": "#56b4e9",
-    "at_risk": "#d55e00",
-    "vip": "#e69f00",
-    "loyal": "#0072b2",
-    "price_hunter": "#cc79a7",
-    "casual": "#009e73",
-}
-SPARE_COLOURS = ("#f0e442", "#882255", "#44aa99", "#999933", "#332288", "#aa4499")
-REVENUE_COLOUR = "#33415c"
-INK = "#1f2933"
-MUTED = "#616e7c"
-GRID = "#e4e7eb"
-FONT = "'Segoe UI', Roboto, 'Noto Sans', 'DejaVu Sans', 'Liberation Sans', Arial, sans-serif"
-
 
 class ReportError(Exception):
     """A problem the user can act on (no warehouse, a mart not built): reported as one line, without a traceback."""
@@ -77,371 +75,6 @@ class ReportError(Exception):
 # --------------------------------------------------------------------------------------------------------------
 # Formatting
 # --------------------------------------------------------------------------------------------------------------
-
-def esc(value: object) -> str:
-    """Any value as HTML-escaped text (quotes included, so it is safe in attributes too)."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def fmt_int(value: object) -> str:
-    return "–" if value is None else f"{int(value):,}"
-
-
-def fmt_pct(value: object, digits: int = 1) -> str:
-    return "–" if value is None else f"{float(value) * 100:.{digits}f}%"
-
-
-def fmt_num(value: object, digits: int = 0) -> str:
-    return "–" if value is None else f"{float(value):,.{digits}f}"
-
-
-def fmt_money(value: object, currency: str = "") -> str:
-    """Compact amount: 16.5B, 4.8M, 9.1K (plain below a thousand), with the currency when given."""
-    if value is None:
-        return "–"
-    amount = float(value)
-    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(amount) >= threshold:
-            text = f"{amount / threshold:.3g}{suffix}"
-            break
-    else:
-        text = f"{amount:,.0f}"
-    return f"{text} {currency}".strip()
-
-
-def pretty(code: object) -> str:
-    """A code as words: 'cant_lose_them' -> 'cant lose them'."""
-    return "" if code is None else str(code).replace("_", " ")
-
-
-def _nice_max(value: float) -> float:
-    """The smallest 'round' axis maximum (1, 2, 2.5, 5 x a power of ten) at or above value (1 for nothing)."""
-    if value <= 0 or not math.isfinite(value):
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value - 1e-12:
-            return step * power
-    return 10 * power
-
-
-def _ticks(maximum: float, count: int = 5) -> list[float]:
-    return [maximum * i / count for i in range(count + 1)]
-
-
-def _text_colour(fill: str) -> str:
-    """Dark or white text, whichever reads better on the fill (relative luminance of a #rrggbb colour)."""
-    red, green, blue = (int(fill[i:i + 2], 16) / 255 for i in (1, 3, 5))
-    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-    return INK if luminance > 0.5 else "#ffffff"
-
-
-def _blend(low: str, high: str, share: float) -> str:
-    """The colour share of the way from low to high (#rrggbb)."""
-    share = min(max(share, 0.0), 1.0)
-    channels = (
-        round(int(low[i:i + 2], 16) + (int(high[i:i + 2], 16) - int(low[i:i + 2], 16)) * share) for i in (1, 3, 5)
-    )
-    return "#" + "".join(f"{channel:02x}" for channel in channels)
-
-
-def segment_colours(segments: Iterable[str]) -> dict[str, str]:
-    colours: dict[str, str] = {}
-    spare = 0
-    for segment in segments:
-        if segment in colours:
-            continue
-        if segment in SEGMENT_COLOURS:
-            colours[segment] = SEGMENT_COLOURS[segment]
-        else:
-            colours[segment] = SPARE_COLOURS[spare % len(SPARE_COLOURS)]
-            spare += 1
-    return colours
-
-
-# --------------------------------------------------------------------------------------------------------------
-# SVG charts (strings; every text from the data goes through esc)
-# --------------------------------------------------------------------------------------------------------------
-
-def _svg_open(chart_id: str, width: int, height: int, title: str, desc: str) -> list[str]:
-    return [
-        (f'<svg class="chart" id="{esc(chart_id)}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-         f'role="img" aria-labelledby="{esc(chart_id)}-title {esc(chart_id)}-desc" font-family="{esc(FONT)}" '
-         f'font-size="12" fill="{INK}">'),
-        f'<title id="{esc(chart_id)}-title">{esc(title)}</title>',
-        f'<desc id="{esc(chart_id)}-desc">{esc(desc)}</desc>',
-    ]
-
-
-def _text(x: float, y: float, content: object, anchor: str = "start", size: int | None = None,
-          weight: str | None = None, fill: str | None = None, extra: str = "") -> str:
-    attributes = f'x="{x:.1f}" y="{y:.1f}"'
-    if anchor != "start":
-        attributes += f' text-anchor="{anchor}"'
-    if size:
-        attributes += f' font-size="{size}"'
-    if weight:
-        attributes += f' font-weight="{weight}"'
-    if fill:
-        attributes += f' fill="{fill}"'
-    if extra:
-        attributes += " " + extra
-    return f"<text {attributes}>{esc(content)}</text>"
-
-
-def _rect(x: float, y: float, width: float, height: float, fill: str, label: str | None = None,
-          extra: str = "") -> str:
-    tooltip = f"<title>{esc(label)}</title>" if label else ""
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(width, 0):.1f}" height="{max(height, 0):.1f}" '
-            f'fill="{fill}"{" " + extra if extra else ""}>{tooltip}</rect>')
-
-
-def _legend(items: Sequence[tuple[str, str]], x0: float, y0: float, width: float) -> tuple[list[str], float]:
-    """Colour swatches with labels, wrapped to width; returns the parts and the height used."""
-    parts: list[str] = []
-    x, y = x0, y0
-    for label, colour in items:
-        item_width = 14 + 6.2 * len(label) + 18
-        if x + item_width > x0 + width and x > x0:
-            x, y = x0, y + 18
-        parts.append(_rect(x, y, 11, 11, colour))
-        parts.append(_text(x + 15, y + 10, label, size=11))
-        x += item_width
-    return parts, y - y0 + 18
-
-
-def share_bars_svg(chart_id: str, title: str, rows: Sequence[dict], colours: dict[str, str]) -> str:
-    """Horizontal bars per segment: share of customers (segment colour) above share of revenue (dark)."""
-    left, right, top, row_height = 220, 70, 40, 40
-    width = 820
-    plot_width = width - left - right
-    height = top + row_height * len(rows) + 50
-    maximum = _nice_max(max([float(row["customer_share"] or 0) for row in rows]
-                            + [float(row["revenue_share"] or 0) for row in rows] + [0.01]))
-    scale = plot_width / maximum
-    desc = "; ".join(
-        f"{row['label']}: {fmt_pct(row['customer_share'])} of customers, {fmt_pct(row['revenue_share'])} of revenue"
-        for row in rows
-    )
-    parts = _svg_open(chart_id, width, height, title, desc)
-    parts += _legend([("share of customers", "#8899aa"), ("share of net revenue", REVENUE_COLOUR)], left, 8,
-                     plot_width)[0]
-    for tick in _ticks(maximum):
-        x = left + tick * scale
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 44}" stroke="{GRID}"/>')
-        parts.append(_text(x, height - 30, fmt_pct(tick, 0), anchor="middle", size=11, fill=MUTED))
-    for index, row in enumerate(rows):
-        y = top + index * row_height
-        colour = colours.get(row["segment"], "#8899aa")
-        customer_share = float(row["customer_share"] or 0)
-        revenue_share = float(row["revenue_share"] or 0)
-        parts.append(_text(left - 10, y + 15, row["label"], anchor="end", weight="600"))
-        if row.get("label_vi"):
-            parts.append(_text(left - 10, y + 30, row["label_vi"], anchor="end", size=11, fill=MUTED))
-        parts.append(_rect(left, y + 4, customer_share * scale, 14, colour,
-                           f"{row['label']}: {fmt_int(row['customers'])} customers ({fmt_pct(customer_share)})"))
-        parts.append(_text(left + customer_share * scale + 5, y + 15, fmt_pct(customer_share), size=11))
-        parts.append(_rect(left, y + 20, revenue_share * scale, 14, REVENUE_COLOUR,
-                           f"{row['label']}: {fmt_pct(revenue_share)} of net revenue"))
-        parts.append(_text(left + revenue_share * scale + 5, y + 31, fmt_pct(revenue_share), size=11))
-    parts.append(f'<line x1="{left}" y1="{height - 44}" x2="{left + plot_width}" y2="{height - 44}" stroke="{MUTED}"/>')
-    parts.append(_text(left + plot_width / 2, height - 10, "share of all customers / of all net revenue",
-                       anchor="middle", fill=MUTED))
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def rfm_heatmap_svg(chart_id: str, cells: Sequence[dict]) -> str:
-    """5 x 5 grid: frequency score across, recency score up; colour and number = customers; the cell's segment."""
-    left, top, cell_width, cell_height = 90, 20, 120, 64
-    width = left + 5 * cell_width + 40
-    height = top + 5 * cell_height + 100
-    by_cell = {(int(cell["r_score"]), int(cell["f_score"])): cell for cell in cells}
-    maximum = max([int(cell["customers"]) for cell in cells] + [1])
-    desc = "Customers with an order by recency score (rows, 5 = most recent) and frequency score (columns): " + "; ".join(
-        f"R{r} F{f}: {fmt_int(by_cell[(r, f)]['customers'])} ({pretty(by_cell[(r, f)]['rfm_segment'])})"
-        for r in range(5, 0, -1) for f in range(1, 6) if (r, f) in by_cell
-    )
-    parts = _svg_open(chart_id, width, height, "RFM grid: customers by recency and frequency score", desc)
-    for r_score in range(5, 0, -1):
-        y = top + (5 - r_score) * cell_height
-        parts.append(_text(left - 12, y + cell_height / 2 + 4, f"R{r_score}", anchor="end", weight="600"))
-        for f_score in range(1, 6):
-            x = left + (f_score - 1) * cell_width
-            cell = by_cell.get((r_score, f_score))
-            customers = int(cell["customers"]) if cell else 0
-            fill = _blend("#f0f4f8", "#08306b", math.sqrt(customers / maximum))
-            ink = _text_colour(fill)
-            segment = pretty(cell["rfm_segment"]) if cell else ""
-            parts.append(_rect(x, y, cell_width - 2, cell_height - 2, fill,
-                               f"R{r_score} F{f_score} {segment}: {customers:,} customers", 'stroke="#ffffff"'))
-            parts.append(_text(x + cell_width / 2, y + 28, f"{customers:,}", anchor="middle", size=16,
-                               weight="700", fill=ink))
-            parts.append(_text(x + cell_width / 2, y + 46, segment, anchor="middle", size=10, fill=ink))
-    for f_score in range(1, 6):
-        parts.append(_text(left + (f_score - 0.5) * cell_width, top + 5 * cell_height + 18, f"F{f_score}",
-                           anchor="middle", weight="600"))
-    parts.append(_text(left + 2.5 * cell_width, top + 5 * cell_height + 40,
-                       "frequency score (F): 1 = fewest orders … 5 = most", anchor="middle", fill=MUTED))
-    parts.append(_text(18, top + 2.5 * cell_height, "recency score (R): 5 = most recent", anchor="middle",
-                       fill=MUTED, extra=f'transform="rotate(-90 18 {top + 2.5 * cell_height:.1f})"'))
-    # colour key
-    key_y = top + 5 * cell_height + 58
-    for step in range(10):
-        parts.append(_rect(left + step * 24, key_y, 24, 12, _blend("#f0f4f8", "#08306b", math.sqrt(step / 9))))
-    parts.append(_text(left, key_y + 28, "0", size=11, fill=MUTED))
-    parts.append(_text(left + 240, key_y + 28, f"{maximum:,} customers", anchor="end", size=11, fill=MUTED))
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def pareto_svg(chart_id: str, points: Sequence[dict], pareto_point: tuple[float, float] | None) -> str:
-    """The cumulative revenue curve over the customer share, the line of equality and the Pareto set marked."""
-    left, top, plot_width, plot_height = 80, 20, 560, 340
-    width, height = left + plot_width + 40, top + plot_height + 70
-
-    def x_of(share: float) -> float:
-        return left + share * plot_width
-
-    def y_of(share: float) -> float:
-        return top + (1 - share) * plot_height
-
-    curve = [(0.0, 0.0)] + [(float(point["customer_share"]), float(point["cumulative_revenue_share"] or 0))
-                            for point in points]
-    desc = "Cumulative share of net revenue against the share of customers with an order, largest spenders first: " + \
-        "; ".join(f"top {point['customer_percentile']}% of customers: {fmt_pct(point['cumulative_revenue_share'])}"
-                  for point in points if int(point["customer_percentile"]) in (1, 5, 10, 20, 50, 100))
-    parts = _svg_open(chart_id, width, height, "Pareto curve: cumulative share of net revenue", desc)
-    for tick in _ticks(1.0):
-        parts.append(f'<line x1="{x_of(tick):.1f}" y1="{top}" x2="{x_of(tick):.1f}" y2="{top + plot_height}" '
-                     f'stroke="{GRID}"/>')
-        parts.append(f'<line x1="{left}" y1="{y_of(tick):.1f}" x2="{left + plot_width}" y2="{y_of(tick):.1f}" '
-                     f'stroke="{GRID}"/>')
-        parts.append(_text(x_of(tick), top + plot_height + 18, fmt_pct(tick, 0), anchor="middle", size=11,
-                           fill=MUTED))
-        parts.append(_text(left - 8, y_of(tick) + 4, fmt_pct(tick, 0), anchor="end", size=11, fill=MUTED))
-    parts.append(f'<line x1="{x_of(0):.1f}" y1="{y_of(0):.1f}" x2="{x_of(1):.1f}" y2="{y_of(1):.1f}" '
-                 f'stroke="{MUTED}" stroke-dasharray="4 4"><title>equal revenue per customer</title></line>')
-    path = " ".join(f"{x_of(x):.1f},{y_of(y):.1f}" for x, y in curve)
-    parts.append(f'<polyline points="{path}" fill="none" stroke="{REVENUE_COLOUR}" stroke-width="2.5">'
-                 f"<title>cumulative share of net revenue</title></polyline>")
-    if pareto_point is not None:
-        x_share, y_share = pareto_point
-        parts.append(f'<line x1="{x_of(x_share):.1f}" y1="{y_of(0):.1f}" x2="{x_of(x_share):.1f}" '
-                     f'y2="{y_of(y_share):.1f}" stroke="{SEGMENT_COLOURS["vip"]}" stroke-dasharray="3 3"/>')
-        parts.append(f'<line x1="{x_of(0):.1f}" y1="{y_of(y_share):.1f}" x2="{x_of(x_share):.1f}" '
-                     f'y2="{y_of(y_share):.1f}" stroke="{SEGMENT_COLOURS["vip"]}" stroke-dasharray="3 3"/>')
-        parts.append(f'<circle cx="{x_of(x_share):.1f}" cy="{y_of(y_share):.1f}" r="5" '
-                     f'fill="{SEGMENT_COLOURS["vip"]}"><title>the Pareto set (value tier A)</title></circle>')
-        parts.append(_text(x_of(x_share) + 10, y_of(y_share) + 18,
-                           f"Pareto set: top {fmt_pct(x_share)} of customers, {fmt_pct(y_share)} of revenue",
-                           weight="600"))
-    parts.append(f'<line x1="{left}" y1="{top + plot_height}" x2="{left + plot_width}" y2="{top + plot_height}" '
-                 f'stroke="{MUTED}"/>')
-    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_height}" stroke="{MUTED}"/>')
-    parts.append(_text(left + plot_width / 2, top + plot_height + 44,
-                       "share of customers with an order, largest spenders first", anchor="middle", fill=MUTED))
-    parts.append(_text(20, top + plot_height / 2, "cumulative share of net revenue", anchor="middle", fill=MUTED,
-                       extra=f'transform="rotate(-90 20 {top + plot_height / 2:.1f})"'))
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def stacked_bars_svg(chart_id: str, title: str, group_label: str, groups: Sequence[str],
-                     rows: Sequence[dict], group_key: str, segments: Sequence[str], labels: dict[str, str],
-                     colours: dict[str, str]) -> str:
-    """Per group (region, channel): two 100% bars, customers and net revenue, split by lifecycle segment."""
-    left, right, group_height = 210, 30, 52
-    width = 820
-    plot_width = width - left - right
-    legend, legend_height = _legend([(labels.get(segment, segment), colours[segment]) for segment in segments],
-                                    left, 8, plot_width)
-    top = 8 + legend_height + 10
-    height = top + group_height * len(groups) + 50
-    cells = {(row[group_key], row["lifecycle_segment"]): row for row in rows}
-    totals = {group: sum(int(row["customers"]) for row in rows if row[group_key] == group) for group in groups}
-    desc_parts = []
-    for group in groups:
-        shares = ", ".join(
-            f"{labels.get(segment, segment)} {fmt_pct(cells[(group, segment)]['customer_share'])}"
-            for segment in segments if (group, segment) in cells
-        )
-        desc_parts.append(f"{group} ({totals[group]:,} customers): {shares}")
-    parts = _svg_open(chart_id, width, height, title, "Share of customers by lifecycle segment: "
-                      + "; ".join(desc_parts))
-    parts += legend
-    for tick in _ticks(1.0):
-        x = left + tick * plot_width
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 44}" stroke="{GRID}"/>')
-        parts.append(_text(x, height - 30, fmt_pct(tick, 0), anchor="middle", size=11, fill=MUTED))
-    for index, group in enumerate(groups):
-        y = top + index * group_height
-        parts.append(_text(left - 66, y + 17, group, anchor="end", weight="600"))
-        parts.append(_text(left - 66, y + 32, f"{totals[group]:,} customers", anchor="end", size=10, fill=MUTED))
-        for offset, measure, caption in ((2, "customer_share", "customers"), (22, "revenue_share", "revenue")):
-            parts.append(_text(left - 6, y + offset + 13, caption, anchor="end", size=10, fill=MUTED))
-            x = float(left)
-            for segment in segments:
-                row = cells.get((group, segment))
-                share = float(row[measure] or 0) if row else 0.0
-                if share <= 0:
-                    continue
-                bar_width = share * plot_width
-                colour = colours[segment]
-                parts.append(_rect(x, y + offset, bar_width, 18, colour,
-                                   f"{group}, {labels.get(segment, segment)}: {fmt_pct(share)} of {caption}"))
-                if bar_width >= 34:
-                    parts.append(_text(x + bar_width / 2, y + offset + 13, fmt_pct(share, 0), anchor="middle",
-                                       size=10, fill=_text_colour(colour)))
-                x += bar_width
-    parts.append(f'<line x1="{left}" y1="{height - 44}" x2="{left + plot_width}" y2="{height - 44}" stroke="{MUTED}"/>')
-    parts.append(_text(left + plot_width / 2, height - 10,
-                       f"share of the {group_label}'s customers (upper bar) and net revenue (lower bar)",
-                       anchor="middle", fill=MUTED))
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def transition_matrix_svg(chart_id: str, title: str, rows: Sequence[dict], sources: Sequence[str],
-                          targets: Sequence[str], labels: dict[str, str]) -> str:
-    """From-segment (rows) x to-segment (columns) customers; the diagonal (stayed) is outlined."""
-    left, top, cell_width, cell_height = 150, 120, 78, 34
-    width = left + cell_width * len(targets) + 70
-    height = top + cell_height * len(sources) + 50
-    cells: dict[tuple[str, str], int] = {}
-    for row in rows:
-        key = (row["from_segment"], row["to_segment"])
-        cells[key] = cells.get(key, 0) + int(row["customers"] or 0)
-    maximum = max(list(cells.values()) + [1])
-    desc = "Customers by segment at the start (rows) and at the end (columns) of the period: " + "; ".join(
-        f"{labels.get(source, source)} to {labels.get(target, target)}: {cells[(source, target)]:,}"
-        for source in sources for target in targets if cells.get((source, target))
-    )
-    parts = _svg_open(chart_id, width, height, title, desc)
-    parts.append(_text(left + cell_width * len(targets) / 2, 14, "segment at the end of the period", anchor="middle",
-                       fill=MUTED))
-    for column, target in enumerate(targets):
-        x = left + (column + 0.4) * cell_width
-        parts.append(_text(x, top - 8, labels.get(target, target), size=11, weight="600",
-                           extra=f'transform="rotate(-35 {x:.1f} {top - 8})"'))
-    for row_index, source in enumerate(sources):
-        y = top + row_index * cell_height
-        parts.append(_text(left - 8, y + cell_height / 2 + 4, labels.get(source, source), anchor="end", size=11,
-                           weight="600"))
-        for column, target in enumerate(targets):
-            x = left + column * cell_width
-            count = cells.get((source, target), 0)
-            fill = _blend("#f0f4f8", "#7a2e0e", math.sqrt(count / maximum))
-            outline = f'stroke="{INK}" stroke-width="2"' if source == target else 'stroke="#ffffff"'
-            parts.append(_rect(x, y, cell_width - 2, cell_height - 2, fill,
-                               f"{labels.get(source, source)} → {labels.get(target, target)}: {count:,}", outline))
-            parts.append(_text(x + cell_width / 2, y + cell_height / 2 + 4, f"{count:,}" if count else "",
-                               anchor="middle", size=11, fill=_text_colour(fill)))
-    parts.append(_text(left + cell_width * len(targets) / 2, height - 14,
-                       "rows: segment at the start of the period; outlined: stayed in the segment", anchor="middle",
-                       fill=MUTED))
-    parts.append("</svg>")
-    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -825,7 +458,7 @@ def render_html(data: dict[str, Any], generated_at: datetime) -> str:
         _playbook_section(data, customers_by_segment),
         "<footer>",
         ("<p>Figures from the reporting marts (marts.segment_summary, rfm_grid, pareto_curve, segment_by_region, "
-         "segment_by_channel), all derived from marts.customer_segments. Generated by scripts/report.py.</p>"),
+         "segment_by_channel), all derived from marts.customer_segments. Generated by tools/report.py.</p>"),
         f'<pre id="render-check" data-expected-charts="{chart_count}">render check did not run</pre>',
         "</footer>",
         "</main>",
@@ -851,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {error}", file=sys.stderr)
         return 1
     default_warehouse = Path(os.environ.get("DUCKDB_PATH") or DEFAULT_WAREHOUSE)
-    parser = argparse.ArgumentParser(prog="python -m scripts.report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--warehouse", type=Path, default=default_warehouse,
                         help=f"DuckDB file to read (default: $DUCKDB_PATH or {DEFAULT_WAREHOUSE}; now {default_warehouse})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"HTML file to write (default {DEFAULT_OUT})")
