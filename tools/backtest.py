@@ -67,7 +67,7 @@ DBT = Path(sys.executable).with_name("dbt")
 # the models the backtest needs: the purchase summary, the fitted parameters and (as a check of the whole chain)
 # the scored customers; seeds are loaded too (int_orders__valued reads the tet_dates seed). Data tests are left to
 # `make build`, which checks the same raw folder.
-DBT_COMMAND = ("build", "--select", "+int_customers__clv_scored", "+int_customers__lead_scored",
+DBT_COMMAND = ("build", "--select", "+int_customers__clv_scored", "clv_model_params", "+int_customers__lead_scored",
                "--resource-type", "seed", "model")
 LEAD_GRADES = ("A", "B", "C", "D")
 DEFAULT_OUT = Path("reports/backtest")
