@@ -473,3 +473,34 @@
         ~ "from parquet_metadata(" ~ duckdb_path_list(paths) ~ "))") %}
     {{ return(counted.columns[0].values()[0]) }}
 {% endmacro %}
+
+
+{#- A row's verdict after the row checks (`checks`, in order: the first that fails names the reason, the column and
+    the raw value): the columns row_rejection_reason, rejected_column and rejected_value of a base model's
+    `row_checked` step. -#}
+{% macro row_check_columns(checks) -%}
+    {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
+    {{ first_failed_check(checks, 'column') }} as rejected_column,
+    {{ first_failed_check(checks, 'value') }} as rejected_value
+{%- endmacro %}
+
+
+{#- A row's final verdict in a base model: the row checks' reason first, then the duplicate flags of
+    rows_with_duplicate_flags (a copy after the first of identical rows is duplicate_row; a key whose rows are not all
+    identical is conflicting_duplicate), named by the SQL expression `key_column` with the raw `key_value`. `rows`:
+    the alias of the flagged rows with its dot (e.g. 'events.'), or '' when unambiguous. -#}
+{% macro rejection_columns(key_column, key_value, rows='') -%}
+    case
+        when {{ rows }}row_rejection_reason is not null then {{ rows }}row_rejection_reason
+        when {{ rows }}copy_number > 1 then 'duplicate_row'
+        when {{ rows }}rows_with_key > {{ rows }}identical_rows then 'conflicting_duplicate'
+    end as rejection_reason,
+    case
+        when {{ rows }}row_rejection_reason is not null then {{ rows }}rejected_column
+        when {{ rows }}copy_number > 1 or {{ rows }}rows_with_key > {{ rows }}identical_rows then {{ key_column }}
+    end as rejected_column,
+    case
+        when {{ rows }}row_rejection_reason is not null then {{ rows }}rejected_value
+        when {{ rows }}copy_number > 1 or {{ rows }}rows_with_key > {{ rows }}identical_rows then {{ key_value }}
+    end as rejected_value
+{%- endmacro %}

@@ -97,9 +97,7 @@ repeated_source as (
 
     select
         *,
-        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
-        {{ first_failed_check(checks, 'column') }} as rejected_column,
-        {{ first_failed_check(checks, 'value') }} as rejected_value
+        {{ row_check_columns(checks) }}
     from {{ prefix }}typed
 
 ),
@@ -160,19 +158,7 @@ final as (
         birth_date,
         cast(signup_at as date) as signup_date,
         signup_at,
-        case
-            when row_rejection_reason is not null then row_rejection_reason
-            when copy_number > 1 then 'duplicate_row'
-            when rows_with_key > identical_rows then 'conflicting_duplicate'
-        end as rejection_reason,
-        case
-            when row_rejection_reason is not null then rejected_column
-            when copy_number > 1 or rows_with_key > identical_rows then 'customer_id'
-        end as rejected_column,
-        case
-            when row_rejection_reason is not null then rejected_value
-            when copy_number > 1 or rows_with_key > identical_rows then customer_id
-        end as rejected_value
+        {{ rejection_columns("'customer_id'", 'customer_id') }}
     from duplicates_flagged
 
 )

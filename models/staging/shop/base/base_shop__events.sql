@@ -87,9 +87,7 @@ repeated_source as (
 
     select
         *,
-        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
-        {{ first_failed_check(checks, 'column') }} as rejected_column,
-        {{ first_failed_check(checks, 'value') }} as rejected_value
+        {{ row_check_columns(checks) }}
     from {{ prefix }}typed
 
 ),
@@ -160,21 +158,7 @@ final as (
         events.product_id,
         events.category,
         events.event_at,
-        case
-            when events.row_rejection_reason is not null then events.row_rejection_reason
-            when events.copy_number > 1 then 'duplicate_row'
-            when events.rows_with_key > events.identical_rows then 'conflicting_duplicate'
-        end as rejection_reason,
-        case
-            when events.row_rejection_reason is not null then events.rejected_column
-            when events.copy_number > 1 or events.rows_with_key > events.identical_rows
-                then case when events.event_id is not null then 'event_id' else 'event_at' end
-        end as rejected_column,
-        case
-            when events.row_rejection_reason is not null then events.rejected_value
-            when events.copy_number > 1 or events.rows_with_key > events.identical_rows
-                then coalesce(events.event_id, events.event_at_text)
-        end as rejected_value
+        {{ rejection_columns("case when events.event_id is not null then 'event_id' else 'event_at' end", 'coalesce(events.event_id, events.event_at_text)', 'events.') }}
     from duplicates_flagged as events
     left join event_type_codes
         on events.event_type_text is not distinct from event_type_codes.event_type_text

@@ -143,9 +143,7 @@ repeated_source as (
 
     select
         *,
-        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
-        {{ first_failed_check(checks, 'column') }} as rejected_column,
-        {{ first_failed_check(checks, 'value') }} as rejected_value,
+        {{ row_check_columns(checks) }},
         coalesce(line_number_text, '#' || source_file || ':' || source_row_number) as line_key
     from {{ prefix }}typed
 
@@ -182,22 +180,7 @@ final as (
         lower(duplicates_flagged.category_text) as category,
         duplicates_flagged.quantity,
         duplicates_flagged.unit_price,
-        case
-            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.row_rejection_reason
-            when duplicates_flagged.copy_number > 1 then 'duplicate_row'
-            when duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'conflicting_duplicate'
-        end as rejection_reason,
-        case
-            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_column
-            when duplicates_flagged.copy_number > 1
-                or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'line_number'
-        end as rejected_column,
-        case
-            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_value
-            when duplicates_flagged.copy_number > 1
-                or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows
-                then duplicates_flagged.line_number_text
-        end as rejected_value,
+        {{ rejection_columns("'line_number'", 'duplicates_flagged.line_number_text', 'duplicates_flagged.') }},
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as loaded_at
     from duplicates_flagged
 

@@ -240,9 +240,7 @@ province_codes as (
 
     select
         *,
-        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
-        {{ first_failed_check(checks, 'column') }} as rejected_column,
-        {{ first_failed_check(checks, 'value') }} as rejected_value,
+        {{ row_check_columns(checks) }},
         coalesce(updated_at, ordered_at) as version_at
     from {{ prefix }}typed
 

@@ -66,9 +66,7 @@ row_checked as (
 
     select
         *,
-        {{ first_failed_check(checks, 'reason') }} as row_rejection_reason,
-        {{ first_failed_check(checks, 'column') }} as rejected_column,
-        {{ first_failed_check(checks, 'value') }} as rejected_value
+        {{ row_check_columns(checks) }}
     from typed
 
 ),
@@ -97,22 +95,7 @@ final as (
         duplicates_flagged.csat_score,
         duplicates_flagged.opened_at,
         duplicates_flagged.resolved_at,
-        case
-            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.row_rejection_reason
-            when duplicates_flagged.copy_number > 1 then 'duplicate_row'
-            when duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'conflicting_duplicate'
-        end as rejection_reason,
-        case
-            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_column
-            when duplicates_flagged.copy_number > 1
-                or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows then 'ticket_id'
-        end as rejected_column,
-        case
-            when duplicates_flagged.row_rejection_reason is not null then duplicates_flagged.rejected_value
-            when duplicates_flagged.copy_number > 1
-                or duplicates_flagged.rows_with_key > duplicates_flagged.identical_rows
-                then duplicates_flagged.ticket_id
-        end as rejected_value
+        {{ rejection_columns("'ticket_id'", 'duplicates_flagged.ticket_id', 'duplicates_flagged.') }}
     from duplicates_flagged
 
 )
