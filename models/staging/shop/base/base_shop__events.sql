@@ -158,7 +158,11 @@ final as (
         events.product_id,
         events.category,
         events.event_at,
-        {{ rejection_columns("case when events.event_id is not null then 'event_id' else 'event_at' end", 'coalesce(events.event_id, events.event_at_text)', 'events.') }}
+        {{ rejection_columns(
+            "case when events.event_id is not null then 'event_id' else 'event_at' end",
+            'coalesce(events.event_id, events.event_at_text)',
+            'events.'
+        ) }}
     from duplicates_flagged as events
     left join event_type_codes
         on events.event_type_text is not distinct from event_type_codes.event_type_text

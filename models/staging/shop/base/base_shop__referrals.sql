@@ -84,7 +84,11 @@ final as (
         duplicates_flagged.referrer_customer_id,
         duplicates_flagged.referred_customer_id,
         duplicates_flagged.referred_at,
-        {{ rejection_columns("'referred_customer_id'", 'duplicates_flagged.referred_customer_id', 'duplicates_flagged.') }}
+        {{ rejection_columns(
+            "'referred_customer_id'",
+            'duplicates_flagged.referred_customer_id',
+            'duplicates_flagged.'
+        ) }}
     from duplicates_flagged
 
 )
