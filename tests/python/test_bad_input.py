@@ -619,12 +619,12 @@ def test_corrupt_folder_every_raw_row_is_accounted_for(corrupt_build: tuple[DbtR
 
 
 def test_corrupt_folder_events_are_typed_and_mapped(corrupt_build: tuple[DbtRun, list[dict]]) -> None:
-    """Kept events: the type mapped to the closed set (Vietnamese spellings too; an unknown type is `other` and
+    """Kept events (after the cross-table check): the type mapped to the closed set (Vietnamese spellings too; an unknown type is `other` and
     counted in audit.raw_values_nulled), the channel mapped, the anonymous one without a customer."""
     run, _ = corrupt_build
     kept = run.query(
-        "select event_id, customer_id, event_type, channel, is_anonymous from staging.stg_shop__events order by "
-        "source_row_number"
+        "select event_id, customer_id, event_type, channel, is_anonymous from intermediate.int_events__customer_known "
+        "order by source_row_number"
     )
     assert kept == [
         ("E1", "C1", "add_to_cart", "zalo", False),

@@ -4,17 +4,17 @@
 -- model never depends on the seed.
 --
 -- Incremental (delete+insert on order_id), so that a night writes the orders that changed, not all of them: a run
--- first deletes the orders base_shop__orders loaded since this model last ran, then inserts every kept order that
--- was loaded since (`loaded_at`) or whose ship-province spelling now matches another province (an alias added to
--- the seed). `staged_at` says which run wrote the row (int_orders__valued follows it). The result equals a full
--- rebuild (tests/python/test_incremental.py).
+-- first deletes the orders base_shop__orders loaded since this model last ran and the orders of customers who asked
+-- to be forgotten since (macros/erasure.sql), then inserts every kept order that was loaded since (`loaded_at`) or
+-- whose ship-province spelling now matches another province (an alias added to the seed). `staged_at` says which run
+-- wrote the row (int_orders__valued follows it). The result equals a full rebuild (tests/python/test_incremental.py).
 {{ config(
     materialized=incremental_or_table(),
     incremental_strategy='delete+insert',
     unique_key='order_id',
     on_schema_change='fail',
     pre_hook=[
-        "{% if is_incremental() %}delete from {{ this }} where order_id in (select reloaded.order_key from {{ ref('base_shop__orders') }} as reloaded where reloaded.loaded_at > (select max(staged.loaded_at) from {{ this }} as staged)){% endif %}",
+        "{% if is_incremental() %}delete from {{ this }} where order_id in (select reloaded.order_key from {{ ref('base_shop__orders') }} as reloaded where reloaded.loaded_at > (select max(staged.loaded_at) from {{ this }} as staged)) or {{ is_erased_customer('customer_id', in_hook=true) }}{% endif %}",
     ],
 ) }}
 with
