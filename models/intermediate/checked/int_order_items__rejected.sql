@@ -1,6 +1,9 @@
 -- Every order_items row that cannot be used, with its reason code, the column that failed and its raw value: the
 -- rows the row checks rejected (stg_shop__rejected_order_items) and the lines whose order was not kept
 -- (unknown_order: rejected, or of an unknown customer). int_order_items__order_known holds the rest.
+-- A table: the rejected rows are a small share, computed once per run and read by audit.rejected_rows, the
+-- reconciliation, the rejected-share test and the build summary.
+{{ config(materialized='table') }}
 with
 
 rejected_by_row_checks as (

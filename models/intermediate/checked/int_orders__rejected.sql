@@ -1,6 +1,9 @@
 -- Every orders row that cannot be used, with its reason code, the column that failed and its raw value: the rows
 -- the row checks rejected (stg_shop__rejected_orders) and the rows whose customer was not kept (unknown_customer).
 -- int_orders__customer_known holds the rest.
+-- A table: the rejected rows are a small share, computed once per run and read by audit.rejected_rows, the
+-- reconciliation, the rejected-share test and the build summary.
+{{ config(materialized='table') }}
 with
 
 rejected_by_row_checks as (

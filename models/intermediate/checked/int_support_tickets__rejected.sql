@@ -1,6 +1,9 @@
 -- Every support_tickets row that cannot be used, with its reason code, the column that failed and its raw value: the
 -- rows the row checks rejected (stg_shop__rejected_support_tickets) and the tickets whose customer was not kept
 -- (unknown_customer). int_support_tickets__customer_known holds the rest.
+-- A table: the rejected rows are a small share, computed once per run and read by audit.rejected_rows, the
+-- reconciliation, the rejected-share test and the build summary.
+{{ config(materialized='table') }}
 with
 
 rejected_by_row_checks as (
