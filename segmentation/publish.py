@@ -381,9 +381,10 @@ def run_dbt_streamed(command: list[str], env: dict[str, str]) -> tuple[int, list
 
 
 def _shown(path: Path) -> str:
-    """A path as the user typed it: relative to the project folder when inside it."""
+    """A path as the user typed it: relative to the project folder when inside it. Links are not followed:
+    exports/current is a link to the newest run, and the user reads the link."""
     try:
-        return str(path.resolve().relative_to(PROJECT_DIR))
+        return str(Path(os.path.abspath(path)).relative_to(PROJECT_DIR))
     except ValueError:
         return str(path)
 

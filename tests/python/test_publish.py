@@ -363,6 +363,11 @@ def test_the_closing_lines_say_what_was_built_where_and_what_next(tmp_path: Path
     assert not any("\x1b" in line for line in lines)
     coloured = publish.closing_lines(tmp_path / "wh.duckdb", tmp_path / "raw", None, color=True)
     assert coloured[0].startswith("\x1b[1mBuilt: ") and coloured[-3] == "\x1b[1mNext:\x1b[0m"
+    # exports/current is a link to the newest run: the link is shown, not the run it points at
+    (tmp_path / "exports" / "runs" / "run-1").mkdir(parents=True)
+    (tmp_path / "exports" / "current").symlink_to(Path("runs") / "run-1")
+    lines = publish.closing_lines(tmp_path / "wh.duckdb", tmp_path / "raw", tmp_path / "exports")
+    assert f"  exports:    {tmp_path / 'exports' / 'current'} (the same marts as Parquet and CSV)" in lines
 
 
 def test_a_passing_build_ends_with_the_closing_lines_without_colour_codes_in_a_pipe(
