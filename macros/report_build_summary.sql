@@ -18,8 +18,8 @@
     {% set queries = [] %}
     {% set before_checks = [] %}
     {% for table_name in ['customers', 'events', 'order_items', 'orders', 'referrals', 'support_tickets'] %}
-        {% set kept, rejected, base = checked_rows_models()[table_name].kept, checked_rows_models()[table_name].rejected,
-            'base_shop__' ~ table_name %}
+        {% set final = checked_rows_models()[table_name] %}
+        {% set kept, rejected, base = final.kept, final.rejected, 'base_shop__' ~ table_name %}
         {% if kept in built and rejected in built %}
             {% do queries.append(
                 "select '" ~ table_name ~ "' as table_name, '(kept)' as reason, count(*) as row_count"
