@@ -45,7 +45,9 @@
 {% macro user_message_lines(results) %}
     {% set stopped = [] %}
     {% set warned = [] %}
-    {% for result in results
+    {#- in a fixed order, not dbt's completion order: the tests on the models (the rejected shares) before the singular
+        tests in tests/ (freshness, which a rejected share often explains), then by name -#}
+    {% for result in results | sort(attribute='node.name') | sort(attribute='node.original_file_path')
         if result.node.resource_type == 'test' and result.status in ('fail', 'warn')
         and (result.node.config.meta or {}).get('user_message') %}
         {#- a newline before the closing parenthesis: the test's SQL may end with a comment -#}
