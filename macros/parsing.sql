@@ -257,9 +257,12 @@
       nine digits without the zero that a spreadsheet drops (`912345678`);
     - a landline, 02 then 9 digits: the area code 2x or 2xx and the subscriber number (`(028) 3822 1234`,
       `0236 3822 123`, `+84 28 3822 1234`), also without the zero.
-    Each becomes E.164, `+84` and the number without its zero; anything else is null (8 digits, an 11-digit mobile of
-    the old plan, an old area code like `04 3825 1234`). An old-plan landline whose area code now starts a mobile
-    prefix (`08 3822 1234`, Hồ Chí Minh City before 2017) cannot be told from a mobile and reads as one. -#}
+    - an 11-digit mobile of the plan before the 2018-2019 renumbering (`0168 123 4567`, `+84 168 123 4567`), as the
+      10-digit number it became (vn_renumbered_mobile_prefix), so that an old export and a new one meet.
+    Each becomes E.164, `+84` and the number without its zero; anything else is null (8 digits, an 11-digit number
+    outside the renumbered prefixes, an old area code like `04 3825 1234`). An old-plan landline whose area code now
+    starts a mobile prefix (`08 3822 1234`, Hồ Chí Minh City before 2017) cannot be told from a mobile and reads as
+    one. -#}
 {% macro vn_mobile_pattern() -%}
     {{ return('(84|0|840)?[35789][0-9]{8}') }}
 {%- endmacro %}
@@ -268,11 +271,33 @@
     {{ return('(84|0|840)?2[0-9]{9}') }}
 {%- endmacro %}
 
+{#- the 11-digit mobiles of the old plan: 01 and a renumbered prefix (12x, 162-169, 186, 188, 199), then 7 digits -#}
+{% macro vn_old_mobile_pattern() -%}
+    {{ return('(84|0|840)?1(2[0-9]|6[2-9]|8[68]|99)[0-9]{7}') }}
+{%- endmacro %}
+
+{#- The 2018-2019 renumbering of mobiles (Ministry of Information and Communications): the old three digits after the
+    zero (e.g. `162` of 0162) -> the new two (`32` of 032). The digits of a value matching vn_old_mobile_pattern. -#}
+{% macro vn_renumbered_mobile_prefix(digits) -%}
+    {%- set renumbered = {
+        '162': '32', '163': '33', '164': '34', '165': '35', '166': '36', '167': '37', '168': '38', '169': '39',
+        '120': '70', '121': '79', '122': '77', '126': '76', '128': '78',
+        '123': '83', '124': '84', '125': '85', '127': '81', '129': '82',
+        '186': '56', '188': '58', '199': '59'} -%}
+    case left(right({{ digits }}, 10), 3)
+        {%- for old, new in renumbered | dictsort %}
+        when '{{ old }}' then '{{ new }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
 {% macro normalize_vn_phone(column) -%}
     {%- set digits = regex_replace_all(column, '[^0-9]', '') -%}
     case
         when {{ regex_full_match(digits, vn_mobile_pattern()) }} then '+84' || right({{ digits }}, 9)
         when {{ regex_full_match(digits, vn_landline_pattern()) }} then '+84' || right({{ digits }}, 10)
+        when {{ regex_full_match(digits, vn_old_mobile_pattern()) }}
+            then '+84' || {{ vn_renumbered_mobile_prefix(digits) }} || right({{ digits }}, 7)
     end
 {%- endmacro %}
 
@@ -282,6 +307,7 @@
     case
         when {{ regex_full_match(digits, vn_mobile_pattern()) }} then 'mobile'
         when {{ regex_full_match(digits, vn_landline_pattern()) }} then 'landline'
+        when {{ regex_full_match(digits, vn_old_mobile_pattern()) }} then 'mobile'
     end
 {%- endmacro %}
 
