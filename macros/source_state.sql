@@ -32,6 +32,9 @@
         {{ return('') }}
     {% endif %}
     {% set source = raw_source() %}
+    {#- the grain is part of what the warehouse was built from: a person-grain history never mixes with a
+        customer-grain one (segment_by, docs/identity.md) -#}
+    {% set identity = source.identity ~ (' (segment_by: person)' if segment_by_person() else '') %}
     {% set files = list_raw_files(source.read_path) if source.kind == 'folder' else none %}
     {% set reading = state_fingerprint(['raw_shop__', 'base_shop__', 'stg_shop__', 'int_orders__'], raw_column_map(source, files).map) %}
     {% set rules = state_fingerprint(['int_', 'customer_segment', 'segment_'], none) %}
@@ -51,13 +54,13 @@
         {% if relation is not none %}{% do existing.append((node, relation)) %}{% endif %}
     {% endfor %}
 
-    {% set source_changed = previous is not none and previous[0] != source.identity %}
+    {% set source_changed = previous is not none and previous[0] != identity %}
     {% set reading_changed = previous is not none and previous[1] != reading %}
     {% set unknown = previous is none and existing | length > 0 %}
     {% if (source_changed or reading_changed or unknown) and existing | length > 0 %}
         {% for node, relation in existing if node.unique_id not in selected_resources %}
             {{ exceptions.raise_compiler_error(
-                (("the raw source changed since the last build (" ~ previous[0] ~ " -> " ~ source.identity ~ ")")
+                (("the raw source changed since the last build (" ~ previous[0] ~ " -> " ~ identity ~ ")")
                  if source_changed else "the way raw rows are read changed since the last build")
                 ~ ": " ~ node.name ~ " must be rebuilt in full, and this build does not select it; build every "
                 ~ "model first (make build, or dbt build without --select)") }}
@@ -67,7 +70,7 @@
         {% endfor %}
         {% set names = existing | map(attribute=0) | map(attribute='name') | join(', ') %}
         {% if source_changed %}
-            {% do log('source state: raw source changed (' ~ previous[0] ~ ' -> ' ~ source.identity
+            {% do log('source state: raw source changed (' ~ previous[0] ~ ' -> ' ~ identity
                 ~ '): ' ~ names ~ ' rebuilt in full', info=true) %}
         {% elif reading_changed %}
             {% do log('source state: the way raw rows are read changed (parsing vars, code mappings, parsing macros '
@@ -80,7 +83,7 @@
 
     {% for node in history %}
         {% if source_changed %}
-            {% do move_history_aside(node, previous[0], source.identity) %}
+            {% do move_history_aside(node, previous[0], identity) %}
         {% elif previous is not none and previous[2] != rules
                 and adapter.get_relation(node.database, node.schema, node.alias) is not none %}
             {% do log('source state: segment rules changed since the last build (rule vars or models): the earlier '
@@ -89,7 +92,7 @@
     {% endfor %}
 
     {% do run_query('delete from ' ~ state_relation) %}
-    {% do run_query('insert into ' ~ state_relation ~ ' values (' ~ dbt.string_literal(source.identity) ~ ', '
+    {% do run_query('insert into ' ~ state_relation ~ ' values (' ~ dbt.string_literal(identity) ~ ', '
         ~ dbt.string_literal(reading) ~ ', ' ~ dbt.string_literal(rules) ~ ', '
         ~ "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as timestamp))") %}
     {#- the statements above run in one open transaction of the hook's connection; the models' threads must see the

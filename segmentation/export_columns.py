@@ -128,9 +128,10 @@ def customer_key_salt() -> tuple[str, bool]:
 
 
 def pseudonymised_name(column: str) -> str | None:
-    """The exported name of a column that holds a customer id (customer_id, referrer_customer_id, ...), else None."""
+    """The exported name of a column that holds a customer id (customer_id, referrer_customer_id, ..., and person_id,
+    which is the smallest customer id of a person: person_key is that id's customer_key), else None."""
     lowered = column.lower()
-    if lowered == "customer_id" or lowered.endswith("_customer_id"):
+    if lowered in ("customer_id", "person_id") or lowered.endswith("_customer_id"):
         return column[: -len("_id")] + "_key"
     return None
 

@@ -5,7 +5,7 @@ with
 
 customers as (
 
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers__grained') }}
 
 ),
 
@@ -24,6 +24,12 @@ order_history as (
 rfm as (
 
     select * from {{ ref('int_customers__rfm_scored') }}
+
+),
+
+people as (
+
+    select * from {{ ref('int_customers__person') }}
 
 ),
 
@@ -97,6 +103,8 @@ joined as (
 
     select
         customers.customer_id,
+        people.person_id,
+        people.linked_customer_count,
         lifecycle.lifecycle_segment,
         lifecycle_segments.lifecycle_segment_label,
         lifecycle_segments.lifecycle_segment_vi,
@@ -197,6 +205,8 @@ joined as (
         on lifecycle.lifecycle_segment = lifecycle_segments.lifecycle_segment
     inner join care_action
         on customers.customer_id = care_action.customer_id
+    inner join people
+        on customers.customer_id = people.customer_id
     left join rfm
         on customers.customer_id = rfm.customer_id
     left join behaviour

@@ -5,10 +5,10 @@ with
 eligible as (
 
     select customers.customer_id
-    from {{ ref('stg_shop__customers') }} as customers
+    from {{ ref('int_customers__grained') }} as customers
     cross join {{ ref('int_as_of_date') }} as as_of
     where customers.signup_date <= as_of.as_of_date
-        or customers.customer_id in (select orders.customer_id from {{ ref('int_orders__valued') }} as orders)
+        or customers.customer_id in (select orders.customer_id from {{ ref('int_orders__grained') }} as orders)
 
 ),
 

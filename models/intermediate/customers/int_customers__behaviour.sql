@@ -6,7 +6,7 @@ with
 {# read by several parts of the query: each scans only its columns (kept, it would be a full-width copy) -#}
 orders as {{ cte_inlined() }} (
 
-    select * from {{ ref('int_orders__valued') }}
+    select * from {{ ref('int_orders__grained') }}
 
 ),
 

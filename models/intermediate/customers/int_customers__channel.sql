@@ -5,14 +5,14 @@ with
 
 customers as (
 
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers__grained') }}
 
 ),
 
 {# read by several parts of the query: each scans only its columns (kept, it would be a full-width copy) -#}
 orders as {{ cte_inlined() }} (
 
-    select * from {{ ref('int_orders__valued') }}
+    select * from {{ ref('int_orders__grained') }}
 
 ),
 

@@ -4,19 +4,19 @@ with
 
 customers as (
 
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers__grained') }}
 
 ),
 
 tickets as (
 
-    select * from {{ ref('int_support_tickets__customer_known') }}
+    select * from {{ ref('int_support_tickets__grained') }}
 
 ),
 
 referrals as (
 
-    select * from {{ ref('int_referrals__customers_known') }}
+    select * from {{ ref('int_referrals__grained') }}
 
 ),
 

@@ -10,7 +10,7 @@ orders as (
     select
         order_id,
         customer_id
-    from {{ ref('int_orders__valued') }}
+    from {{ ref('int_orders__grained') }}
     where is_completed
 
 ),

@@ -7,7 +7,7 @@ with
 
 customers as (
 
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers__grained') }}
 
 ),
 
@@ -21,7 +21,7 @@ orders as (
         is_discounted,
         is_revenue_order,
         is_returned
-    from {{ ref('int_orders__valued') }}
+    from {{ ref('int_orders__grained') }}
 
 ),
 

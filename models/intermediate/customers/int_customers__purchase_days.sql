@@ -13,7 +13,7 @@ orders as (
         customer_id,
         ordered_date,
         net_amount
-    from {{ ref('int_orders__valued') }}
+    from {{ ref('int_orders__grained') }}
     where is_completed
 
 ),

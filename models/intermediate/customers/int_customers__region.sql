@@ -5,13 +5,13 @@ with
 
 customers as (
 
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers__grained') }}
 
 ),
 
 orders as (
 
-    select * from {{ ref('int_orders__valued') }}
+    select * from {{ ref('int_orders__grained') }}
 
 ),
 

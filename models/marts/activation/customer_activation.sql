@@ -14,7 +14,7 @@ segments as (
 
 customers as (
 
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customers__grained') }}
 
 ),
 

@@ -1,0 +1,10 @@
+{#- The grain of the mart (var segment_by, docs/identity.md): 'customer' (each customer id) or 'person' (the ids
+    linked by a shared phone or email, int_customers__identity_resolved). True for person; anything else than the two
+    words stops the build with one line naming the var. -#}
+{% macro segment_by_person() -%}
+    {%- set value = var('segment_by') | string | trim | lower -%}
+    {%- if value not in ('customer', 'person') -%}
+        {{ exceptions.raise_compiler_error("var segment_by must be customer or person, got '" ~ var('segment_by') ~ "'") }}
+    {%- endif -%}
+    {{ return(value == 'person') }}
+{%- endmacro %}
