@@ -4,7 +4,7 @@ Usage::
 
     python -m tools.generate_data --customers 1000 --out data/raw [--format csv|parquet]
         [--typed] [--seed 42] [--start-date 2022-01-01] [--end-date 2026-06-30]
-        [--bad-row-share 0.01] [--chunk-customers 1000000]
+        [--bad-row-share 0.01] [--chunk-customers 1000000] [--multi-id-share 0.05]
 
 Six tables are written into ``--out``: ``customers``, ``orders``, ``order_items``,
 ``support_tickets``, ``referrals`` and ``events`` (``<table>.csv`` or ``<table>.parquet``). Every column is
@@ -127,6 +127,7 @@ from tools.generate_bad_rows import (
     _referral_makers,
     _ticket_makers,
 )
+from tools.generate_people import plant_people
 from tools.generate_reference import (
     BEFORE_2000_TS,
     CATEGORIES,
@@ -307,7 +308,7 @@ class _Run:
 
 def _generate_chunk(
     pool: ThreadPoolExecutor, cfg: Config, streams: list[Rng], run: _Run,
-    path: Callable[[str], Path], fmt: str, verbose: bool, typed: bool = False,
+    path: Callable[[str], Path], fmt: str, verbose: bool, typed: bool = False, multi_id_share: float = 0.0,
 ) -> dict[str, Future[int]]:
     """Generate the six tables of one chunk (or of a whole single-file run); bad-row injection
     and writing are submitted to ``pool``. Advances the offsets in ``run``."""
@@ -337,6 +338,8 @@ def _generate_chunk(
 
     t0 = time.perf_counter()
     cust_table, cust = _customers(streams[0], cfg, run.customer_width, run.customer_offset)
+    if multi_id_share:
+        cust_table = plant_people(cust_table, cfg.seed + run.customer_offset, multi_id_share)
     run.customer_offset += cfg.customers
     emit("customers", cust_table, _customer_makers(run.fresh_customers), t0)
     del cust_table
@@ -387,8 +390,12 @@ def generate(
     bad_row_share: float | None = None,
     chunk_customers: int = DEFAULT_CHUNK_CUSTOMERS,
     typed: bool = False,
+    multi_id_share: float = 0.0,
 ) -> dict[str, int]:
     """Write the six raw tables into ``out_dir``; return the rows written per table.
+
+    ``multi_id_share``: about this share of the customers are extra ids of another customer, linked by phone or
+    email, and a few groups of ids share a shop phone (tools/generate_people.py; 0: none, the default).
 
     Up to ``chunk_customers`` customers: one file per table; more: ``<table>/part-NNNNN``
     files, one per chunk (see the module docstring)."""
@@ -438,7 +445,7 @@ def generate(
                 return out_dir / f"{name}.{fmt}"
 
             jobs = _generate_chunk(pool, cfg, _streams(seed, index if chunked else None), run,
-                                   path, fmt, verbose=not chunked, typed=typed)
+                                   path, fmt, verbose=not chunked, typed=typed, multi_id_share=multi_id_share)
             # one chunk at a time: its writes finish before the next chunk starts (memory)
             rows = {name: job.result() for name, job in jobs.items()}
             for name, count in rows.items():
@@ -474,13 +481,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="more customers than this are generated in chunks of at most this many, one "
              "part file per chunk and table (default: %(default)s)",
     )
+    parser.add_argument("--multi-id-share", type=float, default=0.0,
+                        help="about this share of the customers are extra ids of another customer, linked by "
+                             "phone or email (one person, several ids; docs/identity.md); default 0")
     args = parser.parse_args(argv)
     if args.typed and args.format != "parquet":
         parser.error("--typed writes Parquet: add --format parquet (CSV has no column types)")
     started = time.perf_counter()
     rows = generate(
         args.out, args.customers, args.format, args.seed, args.start_date, args.end_date,
-        args.bad_row_share, args.chunk_customers, typed=args.typed,
+        args.bad_row_share, args.chunk_customers, typed=args.typed, multi_id_share=args.multi_id_share,
     )
     print(f"done: {sum(rows.values()):,} rows in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
