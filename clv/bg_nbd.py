@@ -73,6 +73,20 @@ def p_alive(params, x, t_x, T):
     return np.where(has_repeat, expit(-log_odds_dead), 1.0)
 
 
+def p_purchase_within(params, t, x, t_x, T):
+    """Probability of at least one purchase in (T, T + t], given x repeat purchases, the last at t_x, observed for T
+    (all in weeks). In the BG/NBD a customer drops out only right after a purchase, so one alive at T makes no
+    purchase in the window exactly when the Poisson process has no event in it; alive, the purchase rate given the
+    history is Gamma(r + x, alpha + T) (Fader, Hardie and Lee 2005, "Counting your customers the easy way", eq. 2 and
+    the derivation of E[X(t) | ...]; Fader and Hardie's note on P(X(t) = x | r, alpha, a, b), n = 0), whose Laplace
+    transform at t gives P(no event | alive) = ((alpha + T) / (alpha + T + t)) ** (r + x). Hence
+    P(at least one) = P(alive) * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x))."""
+    r, alpha, _, _ = params
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    none_if_alive = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+    return p_alive(params, x, t_x, T) * (1.0 - none_if_alive)
+
+
 def _purchases_if_alive(params, t, x, T):
     """E[purchases in (T, T+t] | x, T, alive at T].
 

@@ -21,12 +21,16 @@ PREDICTION_COLUMNS = (
     "predicted_purchases_365d",
     "predicted_avg_order_value",
     "predicted_clv_365d",
+    "p_purchase_next_30d",
 )
+NEXT_PURCHASE_WINDOW_DAYS = 30  # the default of the dbt var next_purchase_window_days
 
 
-def predict(bg_params, gg_params, x, t_x, T, m, monthly_discount_rate: float) -> dict[str, np.ndarray]:
+def predict(bg_params, gg_params, x, t_x, T, m, monthly_discount_rate: float,
+            next_purchase_window_days: float = NEXT_PURCHASE_WINDOW_DAYS) -> dict[str, np.ndarray]:
     """Predictions for customers with at least one purchase (x, t_x, T in weeks; m = mean repeat spend, any value
-    when x = 0). A model that did not converge (params None) gives null (NaN) predictions for what depends on it;
+    when x = 0); p_purchase_next_30d is the probability of at least one purchase in the next
+    next_purchase_window_days days. A model that did not converge (params None) gives null (NaN) predictions for what depends on it;
     any prediction that is not finite comes back as NaN, never as a number, and the caller stores it as null."""
     x, t_x, T, m = (np.asarray(v, dtype=float) for v in (x, t_x, T, m))
     n = x.size
@@ -43,6 +47,8 @@ def predict(bg_params, gg_params, x, t_x, T, m, monthly_discount_rate: float) ->
         out["churn_probability"] = 1.0 - alive
         out["predicted_purchases_90d"] = purchases[0]
         out["predicted_purchases_365d"] = purchases[1]
+        out["p_purchase_next_30d"] = bg_nbd.p_purchase_within(
+            bg_params, next_purchase_window_days / DAYS_PER_WEEK, x, t_x, T)
         if gg_params is not None:
             spend = gamma_gamma.conditional_expected_spend(gg_params, x, m)
             monthly = np.diff(np.vstack([np.zeros(n), purchases[2:]]), axis=0)

@@ -23,5 +23,18 @@
             ~ cut_c ~ ') must be scores with 0 <= c <= b <= a <= 100: a lead_score at or above a cut point takes'
             ~ ' its grade') }}
     {% endif %}
+    {#- identity resolution (docs/identity.md): a key must be able to link two ids; at least one pass -#}
+    {% set cap, passes = var('identity_max_ids_per_key'), var('identity_label_passes') %}
+    {% if not (cap is number and cap == cap | int and cap >= 2) %}
+        {{ exceptions.raise_compiler_error(
+            'identity_max_ids_per_key (' ~ cap ~ ') must be a whole number of at least 2: a phone or email held by'
+            ~ ' more customer ids than this links none of them') }}
+    {% endif %}
+    {% if not (passes is number and passes == passes | int and passes >= 1) %}
+        {{ exceptions.raise_compiler_error(
+            'identity_label_passes (' ~ passes ~ ') must be a whole number of at least 1: the longest chain of linked'
+            ~ ' customer ids resolved') }}
+    {% endif %}
+    {% do segment_by_person() %}
     {{ return('') }}
 {% endmacro %}

@@ -6,5 +6,9 @@
     {%- if value not in ('customer', 'person') -%}
         {{ exceptions.raise_compiler_error("var segment_by must be customer or person, got '" ~ var('segment_by') ~ "'") }}
     {%- endif -%}
+    {%- if value == 'person' and target.type != 'duckdb' -%}
+        {{ exceptions.raise_compiler_error("segment_by: person is built and tested on DuckDB only in this version, not on "
+            ~ target.type ~ " (docs/identity.md); use segment_by: customer there") }}
+    {%- endif -%}
     {{ return(value == 'person') }}
 {%- endmacro %}

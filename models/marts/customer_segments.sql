@@ -27,6 +27,12 @@ rfm as (
 
 ),
 
+next_order as (
+
+    select * from {{ ref('int_customers__next_order') }}
+
+),
+
 people as (
 
     select * from {{ ref('int_customers__person') }}
@@ -154,6 +160,9 @@ joined as (
         lifetime_value.revenue_share,
         lifetime_value.revenue_rank,
         predicted_value.p_alive,
+        predicted_value.p_purchase_next_30d,
+        next_order.expected_next_order_date,
+        next_order.days_overdue,
         predicted_value.churn_probability,
         predicted_value.predicted_purchases_90d,
         predicted_value.predicted_purchases_365d,
@@ -207,6 +216,8 @@ joined as (
         on customers.customer_id = care_action.customer_id
     inner join people
         on customers.customer_id = people.customer_id
+    inner join next_order
+        on customers.customer_id = next_order.customer_id
     left join rfm
         on customers.customer_id = rfm.customer_id
     left join behaviour

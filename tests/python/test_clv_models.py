@@ -684,3 +684,50 @@ def test_gamma_gamma_minimum_repeat_buyers_boundary(simulated) -> None:
                            min_repeat_buyers=20).status == "no_repeat_buyers"
     twenty = repeat[:20]
     assert fit_gamma_gamma(simulated.x[twenty], simulated.m[twenty], min_repeat_buyers=20).status != "no_repeat_buyers"
+
+
+# ---------------------------------------------------------------------------------------------
+# p_purchase_within: the probability of at least one purchase in the next t weeks
+# ---------------------------------------------------------------------------------------------
+
+
+def test_p_purchase_within_by_hand_for_a_one_time_buyer() -> None:
+    # x = 0: alive for sure, rate Gamma(r, alpha + T); r = 1, alpha = 10, T = 10, t = 20: 1 - (20 / 40) ** 1 = 0.5
+    assert bg_nbd.p_purchase_within((1.0, 10.0, 1.0, 1.0), 20.0, [0.0], [0.0], [10.0])[0] == pytest.approx(0.5)
+
+
+def test_p_purchase_within_equals_the_posterior_integral() -> None:
+    """1 - P(no purchase) with P(no purchase | alive) integrated numerically over the Gamma(r + x, alpha + T)
+    posterior of the purchase rate: the closed form is not used on this side."""
+    r, alpha, _, _ = CDNOW_BG_NBD
+    x, t_x, T, t = 2.0, 30.43, 38.86, 30 / 7
+
+    def density(rate: float) -> float:
+        shape, scale_rate = r + x, alpha + T
+        return math.exp(shape * math.log(scale_rate) + (shape - 1) * math.log(rate) - scale_rate * rate
+                        - math.lgamma(shape))
+
+    none_if_alive, _ = integrate.quad(lambda rate: math.exp(-rate * t) * density(rate), 0, math.inf)
+    alive = bg_nbd.p_alive(CDNOW_BG_NBD, np.array([x]), np.array([t_x]), np.array([T]))[0]
+    expected = alive * (1 - none_if_alive)
+    assert bg_nbd.p_purchase_within(CDNOW_BG_NBD, t, [x], [t_x], [T])[0] == pytest.approx(expected, rel=1e-6)
+    assert 0 < expected < alive
+
+
+def test_p_purchase_within_grows_with_the_window_towards_p_alive() -> None:
+    x, t_x, T = np.array([0.0, 1.0, 5.0]), np.array([0.0, 10.0, 30.0]), np.array([20.0, 40.0, 38.0])
+    short, long_ = (bg_nbd.p_purchase_within(CDNOW_BG_NBD, t, x, t_x, T) for t in (30 / 7, 365 / 7))
+    endless = bg_nbd.p_purchase_within(CDNOW_BG_NBD, 1e40, x, t_x, T)
+    assert np.all(short < long_) and np.allclose(endless, bg_nbd.p_alive(CDNOW_BG_NBD, x, t_x, T), atol=1e-6)
+    # never more than the expected number of purchases in the window (Markov's inequality)
+    assert np.all(short <= bg_nbd.conditional_expected_purchases(CDNOW_BG_NBD, 30 / 7, x, t_x, T) + 1e-12)
+
+
+def test_predict_gives_p_purchase_next_30d_and_its_window() -> None:
+    out = _predict()
+    assert np.all((out["p_purchase_next_30d"] >= 0) & (out["p_purchase_next_30d"] <= out["p_alive"]))
+    wider = predict(CDNOW_BG_NBD, CDNOW_GAMMA_GAMMA, PREDICT_X, PREDICT_T_X, PREDICT_T, PREDICT_M,
+                    monthly_discount_rate=0.01, next_purchase_window_days=90)
+    assert np.all(wider["p_purchase_next_30d"] > out["p_purchase_next_30d"])
+    assert np.all(np.isnan(predict(None, None, PREDICT_X, PREDICT_T_X, PREDICT_T, PREDICT_M, 0.01)
+                           ["p_purchase_next_30d"]))

@@ -213,3 +213,17 @@ def test_lead_score_vars_out_of_order_stop_the_build(good_build: DbtRun, tmp_pat
                   lead_score_half_life_days=0)
     assert run.returncode != 0
     assert "lead_score_half_life_days (0) must be a number of days above 0" in run.output
+
+
+def test_identity_vars_out_of_range_stop_the_build(good_build: DbtRun, tmp_path: Path) -> None:
+    """segment_by other than customer or person, or an identity cap below 2, stop the build in one line."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(good_build.warehouse, tmp_path / "warehouse.duckdb")
+    run = run_dbt(tmp_path, FIXTURES / "good", "run --select int_as_of_date", max_rejected_share=0.5,
+                  segment_by="household")
+    assert run.returncode != 0
+    assert "var segment_by must be customer or person, got 'household'" in run.output
+    run = run_dbt(tmp_path, FIXTURES / "good", "run --select int_as_of_date", max_rejected_share=0.5,
+                  identity_max_ids_per_key=1)
+    assert run.returncode != 0
+    assert "identity_max_ids_per_key (1) must be a whole number of at least 2" in run.output

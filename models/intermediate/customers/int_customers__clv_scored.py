@@ -26,6 +26,7 @@ def model(dbt, session):
         fitted("gamma_gamma", gamma_gamma.PARAMETER_NAMES),
         summary["frequency"], summary["recency_weeks"], summary["age_weeks"], summary["spend"],
         monthly_discount_rate=float(dbt.config.get("clv_monthly_discount_rate")),
+        next_purchase_window_days=float(dbt.config.get("next_purchase_window_days")),
     )
     columns = {"customer_id": pa.array(summary["customer_id"], type=pa.string())}
     for column in PREDICTION_COLUMNS:

@@ -89,6 +89,7 @@ segmented as (
 
     select
         customer_id,
+        expected_gap_days,
         case
             when is_potential_rule then 'potential'
             when is_lost_rule then 'lost'

@@ -17,7 +17,7 @@ scored as (
     select
         customer_id,
         {%- for column in ['p_alive', 'churn_probability', 'predicted_purchases_90d', 'predicted_purchases_365d',
-            'predicted_avg_order_value', 'predicted_clv_365d'] %}
+            'predicted_avg_order_value', 'predicted_clv_365d', 'p_purchase_next_30d'] %}
         cast(null as double) as {{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ ref('int_customers__purchase_summary') }}
@@ -46,6 +46,7 @@ tiered as (
         predicted_purchases_365d,
         predicted_avg_order_value,
         predicted_clv_365d,
+        p_purchase_next_30d,
         case
             when predicted_clv_365d is null then null
             when clv_rank - 1

@@ -7,9 +7,6 @@
 -- it changed nothing, and a data test fails the build when it did (raise identity_label_passes; docs/identity.md).
 -- Only ids with a linking key take part in the passes; every other id is a person of its own.
 {%- set passes = var('identity_label_passes') | int %}
-{%- if passes < 1 %}
-    {{ exceptions.raise_compiler_error("identity_label_passes must be a whole number of at least 1, got " ~ var('identity_label_passes')) }}
-{%- endif %}
 with
 
 customers as (
