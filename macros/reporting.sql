@@ -24,3 +24,14 @@
         group by {{ column }}, lifecycle_segment
     ) as segments_within
 {%- endmacro %}
+
+
+{#- The first day of the month numbered `index` = year * 12 + month (January of year 0 is 1), as a date: the inverse
+    of extract(year) * 12 + extract(month), for month arithmetic that reads the same on every engine. -#}
+{% macro month_from_index(index) -%}
+    cast(
+        cast(cast(floor(({{ index }} - 1) / 12) as integer) as {{ dbt.type_string() }}) || '-'
+        || lpad(cast(cast(({{ index }} - 1) % 12 + 1 as integer) as {{ dbt.type_string() }}), 2, '0') || '-01'
+        as date
+    )
+{%- endmacro %}

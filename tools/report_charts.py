@@ -319,3 +319,47 @@ def transition_matrix_svg(chart_id: str, title: str, rows: Sequence[dict], sourc
     parts.append("</svg>")
     return "\n".join(parts)
 
+
+
+def cohort_heatmap_svg(chart_id: str, rows: Sequence[dict], months: int = 12) -> str:
+    """Cohort retention: one row per first-order month (the newest `months` cohorts), one column per month since it
+    (0 to months - 1); colour and number = the retention share; month 0 is 100% by definition."""
+    cohorts = sorted({str(row["cohort_month"])[:7] for row in rows})[-months:]
+    by_cell = {(str(row["cohort_month"])[:7], int(row["months_since"])): row for row in rows}
+    left, top, cell_width, cell_height = 130, 44, 52, 24
+    width = left + months * cell_width + 30
+    height = top + max(len(cohorts), 1) * cell_height + 60
+    desc = "Share of each first-order cohort with a completed order in each month since: " + "; ".join(
+        f"{cohort} ({fmt_int(by_cell[(cohort, 0)]['cohort_customers'])} customers): "
+        + ", ".join(f"month {k} {fmt_pct(by_cell[(cohort, k)]['retention_share'], 0)}"
+                    for k in range(months) if (cohort, k) in by_cell)
+        for cohort in cohorts if (cohort, 0) in by_cell
+    )
+    parts = _svg_open(chart_id, width, height, "Cohort retention: share active by month since the first order",
+                      desc or "No cohort: no customer has a completed order yet.")
+    for k in range(months):
+        parts.append(charts.text(left + (k + 0.5) * cell_width, top - 8, str(k), anchor="middle", weight="600"))
+    parts.append(charts.text(left + months * cell_width / 2, top - 26, "months since the first order",
+                             anchor="middle", fill=MUTED))
+    for index, cohort in enumerate(cohorts):
+        y = top + index * cell_height
+        size = by_cell.get((cohort, 0), {}).get("cohort_customers", 0)
+        parts.append(charts.text(left - 8, y + cell_height / 2 + 4, f"{cohort} ({fmt_int(size)})", anchor="end",
+                                 size=11))
+        for k in range(months):
+            cell = by_cell.get((cohort, k))
+            if cell is None:
+                continue
+            share = float(cell["retention_share"] or 0)
+            fill = charts.blend("#f0f4f8", "#08306b", math.sqrt(share))
+            x = left + k * cell_width
+            parts.append(charts.rect(x, y, cell_width - 2, cell_height - 2, fill,
+                                     f"cohort {cohort}, month {k}: {fmt_pct(share)} active "
+                                     f"({fmt_int(cell['active_customers'])} of {fmt_int(size)})", 'stroke="#ffffff"'))
+            parts.append(charts.text(x + cell_width / 2, y + cell_height / 2 + 4, fmt_pct(share, 0), anchor="middle",
+                                     size=10, fill=charts.text_colour(fill, INK)))
+    parts.append(charts.text(left, top + len(cohorts) * cell_height + 24,
+                             "rows: the month of the first completed order (customers in the cohort); the last "
+                             "month may be partial", size=11, fill=MUTED))
+    parts.append("</svg>")
+    return "\n".join(parts)

@@ -4,8 +4,8 @@
 --   1. by name: a BI-facing model has a column named like a direct identifier;
 --   2. by value: a text column of a BI-facing model holds a value equal to a staged customer's name, email, phone,
 --      company name or birth date (values of 5 characters or more, so that short codes cannot collide). This
---      catches a renamed or concatenated copy that the name check cannot see. customer_id is not scanned: it is the
---      retailer's own key, kept on purpose (if your ids are phone numbers or emails, see docs/personal-data.md).
+--      catches a renamed or concatenated copy that the name check cannot see. customer_id (and person_id, one of the
+--      customer ids) is not scanned: it is the retailer's own key, kept on purpose (if your ids are phone numbers or emails, see docs/personal-data.md).
 -- The depends_on lines make the test run after every BI-facing model; a BI-facing model missing from them stops
 -- the test with a message naming it.
 -- depends_on: {{ ref('customer_segments') }}
@@ -17,11 +17,13 @@
 -- depends_on: {{ ref('segment_by_region') }}
 -- depends_on: {{ ref('rfm_grid') }}
 -- depends_on: {{ ref('pareto_curve') }}
+-- depends_on: {{ ref('cohort_retention') }}
 {%- if python_models_enabled() %}
 -- depends_on: {{ ref('clv_model_params') }}
 {%- endif %}
 {%- set covered = ['customer_segments', 'customer_custom_segments', 'customer_segment_history', 'segment_transitions',
-    'segment_summary', 'segment_by_channel', 'segment_by_region', 'rfm_grid', 'pareto_curve', 'clv_model_params'] %}
+    'segment_summary', 'segment_by_channel', 'segment_by_region', 'rfm_grid', 'pareto_curve', 'clv_model_params',
+    'cohort_retention'] %}
 {%- set identifier_names = [] %}
 {%- set bi_models = [] %}
 {%- if execute %}
@@ -77,7 +79,7 @@ findings as (
         '{{ column.name }}' as column_name,
         'named like a direct identifier' as problem
             {%- endif %}
-            {%- if column.is_string() and column.name | lower != 'customer_id' %}
+            {%- if column.is_string() and column.name | lower not in ('customer_id', 'person_id') %}
                 {%- do text_columns.append(column.name) %}
             {%- endif %}
         {%- endfor %}

@@ -22,6 +22,7 @@ from tests.python.conftest import PROJECT_DIR, DbtRun, run_dbt
 EXPECTED_EXPORTS = {
     "customer_segments", "customer_custom_segments", "customer_segment_history", "segment_transitions",
     "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel", "clv_model_params",
+    "cohort_retention",
 }
 RAW_TABLES = ("customers", "orders", "order_items", "support_tickets", "referrals")
 SALT = "test-salt-1"
@@ -34,9 +35,10 @@ def customer_key_salt(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def exported_schema(table_schema: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The warehouse table's columns as exported: customer ids become customer_key, a hex string."""
-    return [("customer_key", "VARCHAR") if column == "customer_id" else (column, data_type)
-            for column, data_type in table_schema]
+    """The warehouse table's columns as exported: customer ids become customer_key (person_id person_key), a hex
+    string."""
+    keys = {"customer_id": "customer_key", "person_id": "person_key"}
+    return [(keys[column], "VARCHAR") if column in keys else (column, data_type) for column, data_type in table_schema]
 
 
 def manifest_of(build: DbtRun):
@@ -91,8 +93,8 @@ def test_every_bi_facing_mart_is_exported_as_parquet_and_csv_with_its_contract_s
             assert connection.execute(f"select count(*) from read_csv('{csv}', header = true)").fetchall()[0][0] == table_rows
         # the Parquet file holds exactly the table's rows (values, not only counts), the id hashed
         connection.execute(f"attach '{sample_build.warehouse}' as built (read_only)")
-        keyed = (f"select * replace (sha256('{SALT}' || ':' || customer_id) as customer_id) "
-                 "from built.marts.customer_segments")
+        keyed = (f"select * replace (sha256('{SALT}' || ':' || customer_id) as customer_id, "
+                 f"sha256('{SALT}' || ':' || person_id) as person_id) from built.marts.customer_segments")
         difference = connection.execute(
             f"select count(*) from (({keyed} except all "
             f"select * from read_parquet('{current / 'parquet' / 'customer_segments.parquet'}')) union all "
@@ -123,7 +125,8 @@ def test_exported_files_carry_a_salted_customer_key_not_the_customer_id(sample_b
         keys = [row[0] for row in connection.execute(f"select customer_key from read_parquet('{segments}')").fetchall()]
     ids = [row[0] for row in sample_build.query("select customer_id from marts.customer_segments order by 1")]
     assert sorted(keys) == sorted(export_marts.customer_key(customer_id, SALT) for customer_id in ids)
-    assert summary["customer_key"]["replaced_columns"]["customer_segments"] == {"customer_id": "customer_key"}
+    assert summary["customer_key"]["replaced_columns"]["customer_segments"] == {
+        "customer_id": "customer_key", "person_id": "person_key"}
     # the same salt gives the same keys (the next test: the same bytes); another salt gives other keys
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CUSTOMER_KEY_SALT", "another-salt")
@@ -294,7 +297,7 @@ def test_selectors_for_schedulers(sample_build):
     assert {("seed", "vn_provinces"), ("seed", "tet_dates"), ("seed", "care_playbook")} <= fast
     assert not any(kind == "model" for kind, _ in fast)
     assert {name for kind, name in reporting if kind == "model"} == {
-        "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel"}
+        "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel", "cohort_retention"}
 
 
 @pytest.mark.parametrize("first_column", ["customer_key", "Mã KH", "net, VND"])

@@ -27,7 +27,7 @@ from tools import report
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 INSTALL_TIMEOUT_SECONDS = 600
 BROWSER_TIMEOUT_SECONDS = 120
-SAMPLE_CHARTS = 6  # lifecycle bars, RFM heatmap, RFM bars, Pareto curve, by region, by channel (+ transitions)
+SAMPLE_CHARTS = 7  # lifecycle bars, RFM heatmap, RFM bars, Pareto curve, by region, by channel, cohorts (+ transitions)
 
 
 def _find_browser() -> str | None:
@@ -139,6 +139,11 @@ def test_report_content_of_the_sample(sample_build: DbtRun, sample_report: Path)
     assert len(charts) >= SAMPLE_CHARTS
     for chart in charts:  # each chart has an accessible name and description, referenced by aria-labelledby
         assert f'<title id="{chart}-title">' in page and f'<desc id="{chart}-desc">' in page
+    # the cohort heatmap: the newest cohort's month 0 is 100% of its customers
+    assert "chart-cohorts" in charts
+    newest, size = sample_build.query("select cohort_month, cohort_customers from marts.cohort_retention "
+                                      "where months_since = 0 order by cohort_month desc limit 1")[0]
+    assert f"cohort {str(newest)[:7]}, month 0: 100.0% active ({size:,} of {size:,})" in page
     history = sample_build.query(
         "select count(*) from information_schema.tables where table_schema = 'marts' "
         "and table_name = 'segment_transitions'")[0][0]

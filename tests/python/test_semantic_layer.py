@@ -172,6 +172,7 @@ DIMENSIONS = {
     "customer__age_band": "age_band",
     "metric_time__month": "date_trunc('month', as_of_date)",
     "customer_snapshot__lifecycle_segment": "lifecycle_segment",
+    "cohort_cell__months_since": "months_since",
 }
 METRICS = {
     "customers": "count(distinct customer_key)",
@@ -184,6 +185,10 @@ METRICS = {
     # snapshots: the newest recorded as-of date of each month (non_additive_dimension as_of_date, window max)
     "history_customers": "count(distinct customer_key)",
     "history_net_revenue": "sum(net_revenue)",
+    # cohorts (marts.cohort_retention): sums over the cohorts of the group, and their ratio
+    "cohort_size": "sum(cohort_customers)",
+    "cohort_active_customers": "sum(active_customers)",
+    "cohort_retention_share": "cast(sum(active_customers) as double) / sum(cohort_customers)",
 }
 HISTORY = ("select * from marts.customer_segment_history qualify as_of_date = "
            "max(as_of_date) over (partition by date_trunc('month', as_of_date))")
@@ -212,7 +217,8 @@ def test_every_saved_query_gives_the_figures_of_the_bi_file(mf: Mf, sample_build
                                  lambda match: match.group(1) + (f"__{match.group(2)}" if match.group(2) else ""),
                                  group) for group in params["group_by"]]
             source = HISTORY if any(metric.startswith("history_") for metric in metrics) else (
-                "select * from marts.customer_segments")
+                "select * from marts.cohort_retention" if any(metric.startswith("cohort_") for metric in metrics)
+                else "select * from marts.customer_segments")
             sql = (f"select {', '.join(DIMENSIONS[d] for d in dimensions)}, "
                    f"{', '.join(METRICS[m] for m in metrics)} from ({source}) group by all")
             with engine.connect() as connection:
