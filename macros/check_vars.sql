@@ -36,5 +36,15 @@
             ~ ' customer ids resolved') }}
     {% endif %}
     {% do segment_by_person() %}
+    {% set share, window = var('control_group_share'), var('lift_window_days') %}
+    {% if not (share is number and 0 <= share < 1) %}
+        {{ exceptions.raise_compiler_error(
+            'control_group_share (' ~ share ~ ') must be a share with 0 <= share < 1: the part of each care action\'s'
+            ~ ' customers held back to measure its lift') }}
+    {% endif %}
+    {% if not (window is number and window == window | int and window >= 1) %}
+        {{ exceptions.raise_compiler_error(
+            'lift_window_days (' ~ window ~ ') must be a whole number of days of at least 1') }}
+    {% endif %}
     {{ return('') }}
 {% endmacro %}

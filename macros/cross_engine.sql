@@ -242,3 +242,18 @@
         {%- for expression in expressions %}, '{{ expression }}', {{ expression }}{% endfor %}) as (column_name, cell_value)
     from {{ relation }}
 {%- endmacro %}
+
+
+{#- A number in [0, 1) from the first 32 bits of the MD5 of a text: the same on every engine and in Python
+    (int(hashlib.md5(text.encode()).hexdigest()[:8], 16) / 2**32), stable across versions (unlike hash64). -#}
+{% macro unit_interval_md5(expression) -%}
+    {{ return(adapter.dispatch('unit_interval_md5', 'customer_segmentation')(expression)) }}
+{%- endmacro %}
+
+{% macro default__unit_interval_md5(expression) -%}
+    cast(('0x' || substr(md5({{ expression }}), 1, 8)) as bigint) / 4294967296.0
+{%- endmacro %}
+
+{% macro spark__unit_interval_md5(expression) -%}
+    cast(conv(substr(md5({{ expression }}), 1, 8), 16, 10) as bigint) / 4294967296.0
+{%- endmacro %}

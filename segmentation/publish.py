@@ -170,6 +170,15 @@ class Build:
         except export_marts.ExportError as error:
             raise PublishError(f"the warehouse was published, the exports were not refreshed: {error}") from error
         self.log(f"publish: exports refreshed in {time.perf_counter() - started:.1f} s")
+        # the audience files per care action: restricted, beside (never inside) the BI exports (docs/care-lift.md)
+        from segmentation import audiences
+
+        audiences_out = Path(os.environ.get("AUDIENCES_PATH") or Path(export_out).parent / audiences.DEFAULT_OUT)
+        try:
+            audiences.write(self.published, audiences_out, log=self.log)
+        except audiences.WRITE_ERRORS as error:
+            raise PublishError(f"the warehouse and the exports were published, the audiences were not: {error}") \
+                from error
         return run_dir
 
     def fail(self, reason: str = "dbt build failed") -> None:

@@ -27,6 +27,12 @@ rfm as (
 
 ),
 
+control_group as (
+
+    select * from {{ ref('int_customers__control_group') }}
+
+),
+
 next_order as (
 
     select * from {{ ref('int_customers__next_order') }}
@@ -161,6 +167,7 @@ joined as (
         lifetime_value.revenue_rank,
         predicted_value.p_alive,
         predicted_value.p_purchase_next_30d,
+        control_group.is_control_group,
         next_order.expected_next_order_date,
         next_order.days_overdue,
         predicted_value.churn_probability,
@@ -218,6 +225,8 @@ joined as (
         on customers.customer_id = people.customer_id
     inner join next_order
         on customers.customer_id = next_order.customer_id
+    inner join control_group
+        on customers.customer_id = control_group.customer_id
     left join rfm
         on customers.customer_id = rfm.customer_id
     left join behaviour

@@ -18,12 +18,13 @@
 -- depends_on: {{ ref('rfm_grid') }}
 -- depends_on: {{ ref('pareto_curve') }}
 -- depends_on: {{ ref('cohort_retention') }}
+-- depends_on: {{ ref('care_lift') }}
 {%- if python_models_enabled() %}
 -- depends_on: {{ ref('clv_model_params') }}
 {%- endif %}
 {%- set covered = ['customer_segments', 'customer_custom_segments', 'customer_segment_history', 'segment_transitions',
     'segment_summary', 'segment_by_channel', 'segment_by_region', 'rfm_grid', 'pareto_curve', 'clv_model_params',
-    'cohort_retention'] %}
+    'cohort_retention', 'care_lift'] %}
 {%- set identifier_names = [] %}
 {%- set bi_models = [] %}
 {%- if execute %}

@@ -156,3 +156,34 @@ def test_backfill_refuses_dates_after_the_current_as_of_date(backfilled: tuple) 
     assert completed.returncode != 0
     assert "2026-07-31 is after the current as-of date 2026-06-30" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_control_groups_stay_put_across_dates_and_the_lift_is_measured(backfilled: tuple) -> None:
+    """Issue 20 part 4 on the 24 backfilled month-ends: a customer who keeps a care action keeps its control-group
+    draw on every date; every draw is the documented formula; care_lift counts each start whose window has passed
+    once, split into treated and control."""
+    import hashlib
+
+    warehouse, _, _, _ = backfilled
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (unstable,) = connection.sql(
+            "select count(*) from (select customer_id, care_reason from marts.customer_segment_history"
+            " where care_reason is not null group by 1, 2 having count(distinct is_control_group) > 1)").fetchall()[0]
+        rows = connection.sql("select distinct customer_id, care_reason, is_control_group"
+                              " from marts.customer_segment_history where care_reason is not null").fetchall()
+        lift = connection.sql("select sum(treated_customers + control_customers), sum(control_customers), count(*)"
+                              " from marts.care_lift").fetchall()[0]
+        (starts,) = connection.sql("""
+            select count(*) from (
+                select as_of_date, care_reason,
+                       lag(care_reason) over (partition by customer_id order by as_of_date) as previous
+                from marts.customer_segment_history
+            ) where care_reason is not null and (previous is null or previous <> care_reason)
+              and as_of_date + interval 30 day <= (select max(as_of_date) from marts.customer_segments)
+        """).fetchall()[0]
+    assert unstable == 0
+    salt = "customer-segmentation-control"
+    for customer_id, care_reason, is_control in rows:
+        draw = int(hashlib.md5(f"{salt}:{customer_id}:{care_reason}".encode()).hexdigest()[:8], 16) / 2**32
+        assert is_control == (draw < 0.1), (customer_id, care_reason)
+    assert lift[2] > 10 and lift[0] == starts and 0 < lift[1] < lift[0]

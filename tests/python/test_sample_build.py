@@ -37,3 +37,21 @@ def test_sample_provinces_map_to_regions(sample_build: DbtRun) -> None:
         "select avg(case when home_region = 'unknown' then 1.0 else 0 end) from marts.customer_segments"
     )[0]
     assert unknown_share < 0.03
+
+
+def test_control_groups_hold_back_their_share_and_are_never_contacted(sample_build: DbtRun) -> None:
+    """control_group_share 0.1: on the sample's ~3,000 customers the held-back share is within 4 binomial standard
+    deviations of 0.1 (sqrt(0.1 x 0.9 / n), about 0.022 here), overall and, for the actions with 300 customers or
+    more, per action; no control customer is on the activation list."""
+    (customers, held_back), = sample_build.query(
+        "select count(*), count(*) filter (where is_control_group) from marts.customer_segments")
+    tolerance = 4 * (0.1 * 0.9 / customers) ** 0.5
+    assert abs(held_back / customers - 0.1) < tolerance, (held_back, customers)
+    per_action = sample_build.query("select care_reason, count(*), avg(cast(is_control_group as int))"
+                                    " from marts.customer_segments group by 1 having count(*) >= 300")
+    assert per_action
+    for care_reason, count, share in per_action:
+        assert abs(share - 0.1) < 4 * (0.1 * 0.9 / count) ** 0.5, (care_reason, count, share)
+    assert sample_build.query("select count(*) from restricted.customer_activation as activation"
+                              " inner join marts.customer_segments using (customer_id)"
+                              " where is_control_group") == [(0,)]

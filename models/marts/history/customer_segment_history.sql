@@ -53,6 +53,12 @@ lifetime_value as (
 
 ),
 
+control_group as (
+
+    select * from {{ ref('int_customers__control_group') }}
+
+),
+
 history as (
 
     select
@@ -68,6 +74,8 @@ history as (
         lifecycle.is_loyal,
         lifecycle.is_price_hunter,
         lifecycle.is_at_risk,
+        control_group.care_reason,
+        control_group.is_control_group,
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as segmented_at
     from order_history
     cross join as_of
@@ -77,6 +85,8 @@ history as (
         on order_history.customer_id = lifetime_value.customer_id
     left join rfm
         on order_history.customer_id = rfm.customer_id
+    left join control_group
+        on order_history.customer_id = control_group.customer_id
 
 )
 
