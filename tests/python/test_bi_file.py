@@ -31,7 +31,7 @@ OTHER_SALT = "test-salt-bi-file-rotated"
 EXPECTED_TABLES = {
     "customer_segments", "customer_custom_segments", "customer_segment_history", "segment_transitions",
     "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel", "clv_model_params",
-    "cohort_retention",
+    "cohort_retention", "care_lift",
 }
 # column names that say "a person's identity or contact": none may be in the BI file, tagged or not
 IDENTIFIER_NAME = re.compile(

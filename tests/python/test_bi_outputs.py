@@ -22,7 +22,7 @@ from tests.python.conftest import PROJECT_DIR, DbtRun, run_dbt
 EXPECTED_EXPORTS = {
     "customer_segments", "customer_custom_segments", "customer_segment_history", "segment_transitions",
     "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel", "clv_model_params",
-    "cohort_retention",
+    "cohort_retention", "care_lift",
 }
 RAW_TABLES = ("customers", "orders", "order_items", "support_tickets", "referrals")
 SALT = "test-salt-1"
@@ -297,7 +297,8 @@ def test_selectors_for_schedulers(sample_build):
     assert {("seed", "vn_provinces"), ("seed", "tet_dates"), ("seed", "care_playbook")} <= fast
     assert not any(kind == "model" for kind, _ in fast)
     assert {name for kind, name in reporting if kind == "model"} == {
-        "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel", "cohort_retention"}
+        "segment_summary", "rfm_grid", "pareto_curve", "segment_by_region", "segment_by_channel", "cohort_retention",
+        "care_lift"}
 
 
 @pytest.mark.parametrize("first_column", ["customer_key", "Mã KH", "net, VND"])

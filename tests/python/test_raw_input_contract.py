@@ -57,7 +57,7 @@ def test_parquet_without_an_optional_column_builds_the_same_mart(parquet_build: 
 
 BI_MARTS = ("customer_segments", "customer_custom_segments", "customer_segment_history", "segment_transitions",
             "segment_summary", "segment_by_channel", "segment_by_region", "rfm_grid", "pareto_curve", "clv_model_params",
-            "cohort_retention")
+            "cohort_retention", "care_lift")
 
 
 def every_mart(run: DbtRun) -> dict[str, list[tuple]]:
