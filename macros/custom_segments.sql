@@ -64,7 +64,7 @@
 {% endmacro %}
 
 {#- The SQL predicate of one condition (a leaf or an all/any group); problems are appended to `errors`. -#}
-{% macro custom_segment_predicate(node, columns, where, errors) %}
+{% macro custom_segment_predicate(node, columns, where, errors, purchased='purchased_order_lines') %}
     {% set operators = custom_segment_operators() %}
     {% if node is not mapping %}
         {% do errors.append(where ~ ': expected a condition (column, operator, value) or an all/any group') %}
@@ -83,11 +83,21 @@
         {% endif %}
         {% set parts = [] %}
         {% for child in node[group] %}
-            {% do parts.append(custom_segment_predicate(child, columns, where ~ '.' ~ group ~ '[' ~ loop.index0 ~ ']', errors)) %}
+            {% do parts.append(custom_segment_predicate(child, columns, where ~ '.' ~ group ~ '[' ~ loop.index0 ~ ']',
+                errors, purchased)) %}
         {% endfor %}
         {{ return('(' ~ parts | join(' and ' if group == 'all' else ' or ') ~ ')') }}
     {% endif %}
 
+    {% set purchases = node.keys() | select('in', ['bought', 'not_bought']) | list %}
+    {% if purchases | length > 0 %}
+        {% if node.keys() | list | length > 1 %}
+            {% do errors.append(where ~ ': a purchase condition has exactly one key, bought or not_bought; found '
+                ~ (node.keys() | list | join(', '))) %}
+            {{ return('false') }}
+        {% endif %}
+        {{ return(custom_segment_purchase_predicate(purchases[0], node[purchases[0]], where, errors, purchased)) }}
+    {% endif %}
     {% set unknown_keys = node.keys() | reject('in', ['column', 'operator', 'value']) | list %}
     {% set column = node.get('column') %}
     {% set operator = node.get('operator') %}
@@ -178,7 +188,7 @@
 
 {#- Check every definition and compile it: a list of {key, name, name_vi, description, predicate}. Stops the build with
     every problem, one line each, when any definition is invalid. `columns` maps column name -> data type. -#}
-{% macro compile_custom_segments(definitions, columns) %}
+{% macro compile_custom_segments(definitions, columns, purchased='purchased_order_lines') %}
     {% set errors = [] %}
     {% set compiled = [] %}
     {% set seen = [] %}
@@ -215,7 +225,7 @@
                 {% do errors.append(label ~ ': needs exactly one of all or any, the group of its conditions') %}
             {% else %}
                 {% set predicate = custom_segment_predicate(
-                    {groups[0]: definition[groups[0]]}, columns, label ~ ' condition', errors) %}
+                    {groups[0]: definition[groups[0]]}, columns, label ~ ' condition', errors, purchased) %}
                 {% do compiled.append({
                     'key': key, 'name': definition.get('name'), 'name_vi': definition.get('name_vi'),
                     'description': definition.get('description'), 'predicate': predicate,
@@ -236,7 +246,8 @@
     {% if override is not none %}
         {{ return(override) }}
     {% endif %}
-    {% for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'customer_custom_segments' %}
+    {% for node in (graph.get('nodes') or {}).values()
+        if node.resource_type == 'model' and node.name == 'customer_custom_segments' %}
         {{ return(node.config.meta.get('custom_segments', [])) }}
     {% endfor %}
     {{ return([]) }}
@@ -251,13 +262,76 @@
     {{ return('') }}
 {% endmacro %}
 
-{#- The columns of customer_segments with their contract data types, read from the project graph. -#}
+{#- The columns of customer_segments with their contract data types, read from the project graph (none where there
+    is no graph: a dbt unit test of customer_custom_segments, which can test the purchase conditions only). -#}
 {% macro customer_segments_columns() %}
     {% set columns = {} %}
-    {% for node in graph.nodes.values() if node.resource_type == 'model' and node.name == 'customer_segments' %}
+    {% for node in (graph.get('nodes') or {}).values()
+        if node.resource_type == 'model' and node.name == 'customer_segments' %}
         {% for name, column in node.columns.items() %}
             {% do columns.update({name: column.data_type}) %}
         {% endfor %}
     {% endfor %}
     {{ return(columns) }}
+{% endmacro %}
+
+
+{#- A condition on what the customer bought (docs/custom-segments.md): `bought` holds when the customer's completed
+    order lines (int_order_items__purchased, `purchased`) that match every filter given come from at least min_times
+    orders (default 1) and, with min_amount, add up to at least that amount; `not_bought` when they do not. Filters:
+    product and category (one value or a list; categories compared trimmed and lower-cased; neither: any line) and
+    within_last_days N (orders from N days before the as-of date up to it). Compiled as one grouped semi-join on the
+    order lines: no column per product. Values are literals; a wrong key or type is one error naming the condition. -#}
+{% macro custom_segment_purchase_predicate(kind, spec, where, errors, purchased) %}
+    {% set where = where ~ ' (' ~ kind ~ ')' %}
+    {% if spec is not mapping %}
+        {% do errors.append(where ~ ': expects a mapping of product, category, within_last_days, min_times, min_amount') %}
+        {{ return('false') }}
+    {% endif %}
+    {% set unknown_keys = spec.keys() | reject('in', ['product', 'category', 'within_last_days', 'min_times',
+        'min_amount']) | list %}
+    {% if unknown_keys | length > 0 %}
+        {% do errors.append(where ~ ': unknown key ' ~ unknown_keys | join(', ')
+            ~ '; use product, category, within_last_days, min_times, min_amount') %}
+        {{ return('false') }}
+    {% endif %}
+    {% set filters = [] %}
+    {% for field, column in [('product', 'product_id'), ('category', 'category')] if field in spec %}
+        {% set values = [spec[field]] if spec[field] is string else spec[field] %}
+        {% if values is string or values is mapping or values is not iterable or values | length == 0
+            or values | reject('string') | list | length > 0 or values | map('trim') | reject | list | length > 0 %}
+            {% do errors.append(where ~ ': ' ~ field ~ ' expects one text value or a non-empty list of them, got '
+                ~ spec[field] | string) %}
+            {{ return('false') }}
+        {% endif %}
+        {% set literals = [] %}
+        {% for item in values %}
+            {% do literals.append(custom_segment_literal(item | trim | lower if field == 'category' else item | trim,
+                'text')) %}
+        {% endfor %}
+        {% do filters.append('purchased.' ~ column ~ ' in (' ~ literals | join(', ') ~ ')') %}
+    {% endfor %}
+    {% for field, minimum in [('within_last_days', 0), ('min_times', 1)] if field in spec %}
+        {% set value = spec[field] %}
+        {% if not (value is number and value is not boolean and value is integer and value >= minimum) %}
+            {% do errors.append(where ~ ': ' ~ field ~ ' expects a whole number of at least ' ~ minimum ~ ', got '
+                ~ value | string) %}
+            {{ return('false') }}
+        {% endif %}
+    {% endfor %}
+    {% if 'min_amount' in spec and not (spec.min_amount is number and spec.min_amount is not boolean
+        and spec.min_amount >= 0) %}
+        {% do errors.append(where ~ ': min_amount expects a number of 0 or more, got ' ~ spec.min_amount | string) %}
+        {{ return('false') }}
+    {% endif %}
+    {% if 'within_last_days' in spec %}
+        {% do filters.append('purchased.days_before_as_of between 0 and ' ~ spec.within_last_days) %}
+    {% endif %}
+    {% set having = ['count(distinct purchased.order_id) >= ' ~ spec.get('min_times', 1)] %}
+    {% if 'min_amount' in spec %}
+        {% do having.append('sum(purchased.line_amount) >= ' ~ spec.min_amount) %}
+    {% endif %}
+    {{ return('customer_id ' ~ ('not ' if kind == 'not_bought' else '') ~ 'in (select purchased.customer_id from '
+        ~ purchased ~ ' as purchased' ~ (' where ' ~ filters | join(' and ') if filters else '')
+        ~ ' group by purchased.customer_id having ' ~ having | join(' and ') ~ ')') }}
 {% endmacro %}

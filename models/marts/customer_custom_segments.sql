@@ -1,7 +1,9 @@
 -- One row per customer and custom segment they match: the analysts' own segments, declared as configuration in
 -- _custom_segments.yml (or passed as the var custom_segments) and compiled by the custom_segments macros. A
 -- customer may be in several custom segments or in none.
-{%- set segments = compile_custom_segments(custom_segment_definitions(), customer_segments_columns()) if execute else [] %}
+-- depends_on: {{ ref('int_order_items__purchased') }}
+{%- set segments = compile_custom_segments(custom_segment_definitions(), customer_segments_columns(),
+    ref('int_order_items__purchased')) if execute else [] %}
 with
 
 customer_segments as (

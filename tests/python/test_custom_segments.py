@@ -120,6 +120,20 @@ INVALID = [
      "custom segment 'eq_text': duplicate key"),
     ({"key": "Bad Key", "name": "n", "all": [{"column": "tags", "operator": "is_null"}]},
      "custom segment 'Bad Key': key must be lower-case letters"),
+    # purchase conditions (bought / not_bought on the order lines)
+    ({"key": "empty_category", "name": "n", "all": [{"bought": {"category": []}}]},
+     "custom segment 'empty_category' condition.all[0] (bought): category expects one text value or a non-empty list"),
+    ({"key": "zero_times", "name": "n", "all": [{"bought": {"category": "books", "min_times": 0}}]},
+     "custom segment 'zero_times' condition.all[0] (bought): min_times expects a whole number of at least 1, got 0"),
+    ({"key": "colour", "name": "n", "all": [{"bought": {"colour": "red"}}]},
+     "custom segment 'colour' condition.all[0] (bought): unknown key colour"),
+    ({"key": "days_text", "name": "n", "any": [{"not_bought": {"within_last_days": "30"}}]},
+     "custom segment 'days_text' condition.any[0] (not_bought): within_last_days expects a whole number of at least 0"),
+    ({"key": "amount_text", "name": "n", "all": [{"bought": {"min_amount": "1tr"}}]},
+     "custom segment 'amount_text' condition.all[0] (bought): min_amount expects a number of 0 or more, got 1tr"),
+    ({"key": "bought_and_column", "name": "n",
+      "all": [{"bought": {"category": "books"}, "column": "tags", "operator": "is_null"}]},
+     "custom segment 'bought_and_column' condition.all[0]: a purchase condition has exactly one key"),
 ]
 
 
@@ -155,8 +169,28 @@ def test_example_segments_build_on_the_sample(sample_build: DbtRun) -> None:
     ))
     assert set(counts) == {
         "hanoi_loyal_5_orders", "south_discount_hunters", "business_over_50m_365d", "new_signups_no_order",
-        "high_value_slipping_away", "early_members_lost", "tet_social_shoppers",
+        "high_value_slipping_away", "early_members_lost", "tet_social_shoppers", "baby_buyers_90d",
+        "electronics_twice_quiet_180d",
     }
+    # the two purchase examples, against SQL written here on the order lines and orders
+    (baby, quiet) = sample_build.query("""
+        with lines as (
+            select orders.customer_id, orders.order_id, lower(trim(items.category)) as category,
+                   (select max(as_of_date) from marts.customer_segments) - orders.ordered_date as days_before
+            from intermediate.int_order_items__order_known as items
+            join intermediate.int_orders__valued as orders using (order_id)
+            where orders.is_completed
+        )
+        select
+            (select count(distinct customer_id) from lines where category = 'mom_baby' and days_before <= 90),
+            (select count(*) from (
+                select customer_id from lines where category = 'electronics' group by 1
+                having count(distinct order_id) >= 2
+                except
+                select customer_id from lines where days_before <= 180))
+    """)[0]
+    assert (counts["baby_buyers_90d"], counts["electronics_twice_quiet_180d"]) == (baby, quiet)
+    assert baby > 0 and quiet > 0
     (wrong,) = sample_build.query(
         "select count(*) from marts.customer_custom_segments join marts.customer_segments using (customer_id)"
         " where segment_key = 'hanoi_loyal_5_orders'"
