@@ -31,7 +31,8 @@ ERASED = "C1"
 # ticket ids
 ERASED_VALUES = ["C1", "Nguyễn Văn An", "AN@Gmail.com", "an@gmail.com", "0912345678", "+84912345678",
                  "O1", "O2", "O3", "O10", "O13", "T1"]
-IDENTIFIER_NAMES = {"full_name", "email", "phone", "birth_date", "company_name"}
+# key_value: the phone or email of an identity key (int_customers__identity_keys, restricted.identity_overshared_keys)
+IDENTIFIER_NAMES = {"full_name", "email", "phone", "birth_date", "company_name", "key_value"}
 
 
 def quiet(_line: str) -> None:

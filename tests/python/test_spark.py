@@ -38,7 +38,7 @@ if os.environ.get("SKIP_SPARK_TESTS") == "1":
 # dbt Python models: null on Spark (session mode runs SQL only)
 PREDICTED_COLUMNS = {
     "p_alive", "churn_probability", "predicted_purchases_90d", "predicted_purchases_365d",
-    "predicted_avg_order_value", "predicted_clv_365d", "predicted_spend_tier",
+    "predicted_avg_order_value", "predicted_clv_365d", "predicted_spend_tier", "p_purchase_next_30d",
 }
 # the build timestamp
 NOT_COMPARED = {"segmented_at"}
