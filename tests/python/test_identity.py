@@ -14,10 +14,11 @@ resolved person count equals the generator's own record under the same rule.
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
-from conftest import DbtRun, run_dbt
+from conftest import PROJECT_DIR, DbtRun, run_dbt
 
 from segmentation.export_columns import pseudonymised_name
 from tools.generate_data import generate
@@ -150,3 +151,12 @@ def test_no_share_plants_nothing() -> None:
     assert plant_people(table, 1, 0.0) is table
     with pytest.raises(ValueError, match="multi_id_share"):
         plant_people(table, 1, 0.9)
+
+
+@pytest.mark.skipif(os.environ.get("SKIP_SPARK_TESTS") == "1", reason="SKIP_SPARK_TESTS=1")
+def test_person_grain_on_spark_stops_in_one_line(tmp_path: Path) -> None:
+    """segment_by: person is DuckDB only in this version (docs/identity.md): on the Spark target the parse stops
+    with one line saying so (no Spark session is started by a parse)."""
+    run = run_dbt(tmp_path, PROJECT_DIR / "data" / "sample", "parse --target spark", segment_by="person")
+    assert run.returncode != 0
+    assert "segment_by: person is built and tested on DuckDB only in this version, not on spark" in run.output
