@@ -4,8 +4,9 @@
 --   1. by name: a BI-facing model has a column named like a direct identifier;
 --   2. by value: a text column of a BI-facing model holds a value equal to a staged customer's name, email, phone,
 --      company name or birth date (values of 5 characters or more, so that short codes cannot collide). This
---      catches a renamed or concatenated copy that the name check cannot see. customer_id (and person_id, one of the
---      customer ids) is not scanned: it is the retailer's own key, kept on purpose (if your ids are phone numbers or emails, see docs/personal-data.md).
+--      catches a renamed or concatenated copy that the name check cannot see. customer_id (and person_id, one of
+--      the customer ids) is not scanned: it is the retailer's own key, kept on purpose (if your ids are phone
+--      numbers or emails, see docs/personal-data.md).
 -- The depends_on lines make the test run after every BI-facing model; a BI-facing model missing from them stops
 -- the test with a message naming it.
 -- depends_on: {{ ref('customer_segments') }}

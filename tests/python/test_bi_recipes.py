@@ -241,7 +241,8 @@ def who_to_call(mart: Mart) -> list[tuple]:
     rows = [(row["customer_id"], *mart.consenting[row["customer_id"]], row["lifecycle_segment"],
              row["recommended_action"], row["recommended_channel"], row["care_priority"])
             for row in mart.customers
-            if row["customer_id"] in mart.consenting and row["lifecycle_segment"] in ("vip", "at_risk")
+            if row["customer_id"] in mart.consenting and not row["is_control_group"]
+            and row["lifecycle_segment"] in ("vip", "at_risk")
             and mart.consenting[row["customer_id"]][1] is not None]
     return [row[:-1] for row in sorted(rows, key=lambda row: (nulls_last(row[-1]), row[0]))]
 

@@ -110,7 +110,7 @@ def test_activation_holds_contact_details_of_consenting_customers_only_and_is_ne
 ) -> None:
     (activated, consenting) = sample_build.query(
         "select (select count(*) from restricted.customer_activation),"
-        " (select count(*) from marts.customer_segments where has_marketing_consent)"
+        " (select count(*) from marts.customer_segments where has_marketing_consent and not is_control_group)"
     )[0]
     assert activated == consenting > 0
     (without_consent,) = sample_build.query(
