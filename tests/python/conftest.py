@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,6 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -40,9 +46,15 @@ class DbtRun:
             return [dict(zip(columns, row)) for row in relation.fetchall()]
 
 
-def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", **dbt_vars: object) -> DbtRun:
+def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", unit_tests: bool = False,
+            **dbt_vars: object) -> DbtRun:
     """Run `dbt <command>` (e.g. "build" or "run --select a_model") with raw_data_path (and other vars) into
-    <workdir>/warehouse.duckdb."""
+    <workdir>/warehouse.duckdb.
+
+    A `build` leaves the dbt unit tests out unless unit_tests=True: they test the SQL, not the data, so the same 58
+    cases on every fixture folder would only repeat themselves (a third of each build's node time). The sample build
+    runs them (sample_build below), with the defaults, as `make test` promises; the person-grain build of
+    test_identity.py runs them once more, because segment_by compiles other SQL."""
     workdir.mkdir(parents=True, exist_ok=True)
     warehouse = workdir / "warehouse.duckdb"
     env = {
@@ -55,8 +67,11 @@ def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", **dbt_va
     env.pop("RAW_DATA_PATH", None)
     env.pop("RAW_READ_PATH", None)  # set by the publish step for its own dbt run only
     all_vars = {"raw_data_path": str(raw_data_path), **dbt_vars}
+    words = command.split()
+    if words[0] == "build" and not unit_tests:
+        words += ["--exclude-resource-type", "unit_test"]
     args = [
-        str(DBT), *command.split(), "--vars", json.dumps(all_vars),
+        str(DBT), *words, "--vars", json.dumps(all_vars),
         "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
     ]
     completed = subprocess.run(
@@ -65,18 +80,42 @@ def run_dbt(workdir: Path, raw_data_path: Path, command: str = "build", **dbt_va
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, warehouse)
 
 
+def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str, raw_data_path: Path, unit_tests: bool = False,
+                 **dbt_vars: object) -> DbtRun:
+    """One dbt build per test session, however many pytest-xdist workers ask for it: the first one builds into a folder
+    beside the workers' own, under a file lock, the others wait for it; each worker then gets a copy of the whole
+    folder (warehouse, target, logs), so that a test may run dbt there or write to the warehouse without touching
+    another worker's. Without fcntl (Windows) every worker builds its own."""
+    mine = tmp_path_factory.mktemp(name)
+    if fcntl is None:
+        return run_dbt(mine, raw_data_path, unit_tests=unit_tests, **dbt_vars)
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    shared = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "result.json"
+        if not done.exists():
+            shutil.rmtree(shared, ignore_errors=True)
+            run = run_dbt(shared / "build", raw_data_path, unit_tests=unit_tests, **dbt_vars)
+            done.write_text(json.dumps({"returncode": run.returncode, "output": run.output}), encoding="utf-8")
+    result = json.loads(done.read_text(encoding="utf-8"))
+    shutil.copytree(shared / "build", mine, dirs_exist_ok=True)
+    return DbtRun(result["returncode"], result["output"], mine / "warehouse.duckdb")
+
+
 @pytest.fixture(scope="session")
 def good_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
     """One build of the hand-made `good` fixture, shared by every test that reads its mart."""
-    run = run_dbt(tmp_path_factory.mktemp("good"), FIXTURES / "good", max_rejected_share=0.5)
+    run = shared_build(tmp_path_factory, "good", FIXTURES / "good", max_rejected_share=0.5)
     assert run.returncode == 0, run.output[-5000:]
     return run
 
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> DbtRun:
-    """One build of the bundled sample data with the defaults, as `make build` does it."""
-    run = run_dbt(tmp_path_factory.mktemp("sample"), PROJECT_DIR / "data" / "sample")
+    """One build of the bundled sample data with the defaults, as `make build` does it (with the dbt unit tests)."""
+    run = shared_build(tmp_path_factory, "sample", PROJECT_DIR / "data" / "sample", unit_tests=True)
     assert run.returncode == 0, run.output[-5000:]
     return run
 
@@ -91,10 +130,14 @@ def cdnow_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-# pytest-xdist hands whole test files to the workers in collection order: the longest files go first, so that
-# the workers finish together instead of one running the Spark build alone at the end.
-LONGEST_FILES = ("test_spark.py", "test_source_state.py", "test_incremental.py", "test_history.py", "test_publish.py",
-                 "test_bad_input.py", "test_personal_data.py")
+# pytest-xdist hands whole test files to the workers in collection order (pyproject.toml: --no-loadscope-reorder):
+# the longest files go first, so that the workers finish together instead of one running the Spark build alone at the
+# end. The order is the files' measured time in a full run (--durations=0, summed per file), longest first.
+LONGEST_FILES = ("test_spark.py", "test_database_source.py", "test_raw_input_contract.py", "test_incremental.py",
+                 "test_history.py", "test_exports_as_made.py", "test_orchestration.py", "test_source_state.py",
+                 "test_personal_data.py", "test_predicted_value.py", "test_bad_input.py", "test_lint.py",
+                 "test_boundary_messages.py", "test_raw_nodes.py", "test_publish.py", "test_identity.py",
+                 "test_backtest.py", "test_custom_segments.py", "test_semantic_layer.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -3,6 +3,8 @@ accounted for, and the mart looks like a real customer base."""
 
 from __future__ import annotations
 
+import re
+
 from conftest import DbtRun
 
 
@@ -55,3 +57,11 @@ def test_control_groups_hold_back_their_share_and_are_never_contacted(sample_bui
     assert sample_build.query("select count(*) from restricted.customer_activation as activation"
                               " inner join marts.customer_segments using (customer_id)"
                               " where is_control_group") == [(0,)]
+
+
+def test_the_sample_build_runs_every_unit_test(sample_build: DbtRun) -> None:
+    """The other fixture builds leave the dbt unit tests out (conftest.run_dbt): this build is where they run."""
+    found = re.search(r"Found .*?(\d+) unit tests", sample_build.output)
+    assert found, sample_build.output[-2000:]
+    passed = re.findall(r"\d+ of \d+ PASS \S+::\S+", sample_build.output)
+    assert int(found.group(1)) == len(passed) > 50
