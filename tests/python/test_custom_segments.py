@@ -224,40 +224,52 @@ def test_custom_segments_must_be_a_list(good_build: DbtRun, tmp_path: Path) -> N
     assert "custom segments: expected a list of segment definitions" in run.output
 
 
-def test_inconsistent_tier_shares_stop_the_build(good_build: DbtRun, tmp_path: Path) -> None:
-    """predicted_tier_high_top_share above predicted_tier_medium_top_share would leave no medium tier."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    shutil.copy(good_build.warehouse, tmp_path / "warehouse.duckdb")
-    run = run_dbt(tmp_path, FIXTURES / "good", "run --select customer_custom_segments", max_rejected_share=0.5,
-                  predicted_tier_high_top_share=0.6, predicted_tier_medium_top_share=0.5)
-    assert run.returncode != 0
-    assert "predicted_tier_high_top_share (0.6) and predicted_tier_medium_top_share (0.5) must be shares" in run.output
-
-
-def test_lead_score_vars_out_of_order_stop_the_build(good_build: DbtRun, tmp_path: Path) -> None:
-    """Grade cut points out of order (B above A) or a half-life of 0 stop the build before any model, in one line."""
+def test_vars_out_of_range_stop_the_build_all_listed_at_once(good_build: DbtRun, tmp_path: Path) -> None:
+    """Vars that do not fit together or their range stop the build before any model, every problem on its own line:
+    tier shares out of order (high above medium would leave no medium tier), grade cut points out of order (B above
+    A), a half-life of 0, an identity cap below 2, a YAML true/false where a number belongs, an empty salt."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(good_build.warehouse, tmp_path / "warehouse.duckdb")
     run = run_dbt(tmp_path, FIXTURES / "good", "run --select int_as_of_date", max_rejected_share=0.5,
-                  lead_grade_a_min_score=50, lead_grade_b_min_score=80)
+                  predicted_tier_high_top_share=0.6, predicted_tier_medium_top_share=0.5,
+                  lead_grade_a_min_score=50, lead_grade_b_min_score=80, lead_score_half_life_days=0,
+                  identity_max_ids_per_key=1, identity_label_passes=True, control_group_share=False,
+                  lift_window_days=0, control_group_salt=" ")
     assert run.returncode != 0
-    assert ("lead_grade_a_min_score (50), lead_grade_b_min_score (80) and lead_grade_c_min_score (20) must be scores "
-            "with 0 <= c <= b <= a <= 100") in run.output
+    expected = [
+        "predicted_tier_high_top_share (0.6) and predicted_tier_medium_top_share (0.5) must be shares",
+        ("lead_grade_a_min_score (50), lead_grade_b_min_score (80) and lead_grade_c_min_score (20) must be scores "
+         "with 0 <= c <= b <= a <= 100"),
+        "lead_score_half_life_days (0) must be a number of days above 0",
+        "identity_max_ids_per_key (1) must be a whole number of at least 2",
+        "identity_label_passes (True) must be a whole number of at least 1",
+        "control_group_share (False) must be a share with 0 <= share < 1",
+        "lift_window_days (0) must be a whole number of days of at least 1",
+        "control_group_salt ( ) must be a non-empty text",
+    ]
+    assert f"invalid vars ({len(expected)} problems):" in run.output, run.output[-3000:]
+    for message in expected:
+        assert f"  - {message}" in run.output, message
+    assert "Traceback" not in run.output
+
+
+def test_vars_in_range_pass_the_check(good_build: DbtRun, tmp_path: Path) -> None:
+    """The other side of each boundary: equal tier shares, equal cut points, a cap of 2, one pass, a share of 0, a
+    window of one day."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy(good_build.warehouse, tmp_path / "warehouse.duckdb")
     run = run_dbt(tmp_path, FIXTURES / "good", "run --select int_as_of_date", max_rejected_share=0.5,
-                  lead_score_half_life_days=0)
-    assert run.returncode != 0
-    assert "lead_score_half_life_days (0) must be a number of days above 0" in run.output
+                  predicted_tier_high_top_share=0.5, predicted_tier_medium_top_share=0.5,
+                  lead_grade_a_min_score=50, lead_grade_b_min_score=50, lead_grade_c_min_score=50,
+                  lead_score_half_life_days=0.5, identity_max_ids_per_key=2, identity_label_passes=1,
+                  control_group_share=0, lift_window_days=1, control_group_salt="x")
+    assert run.returncode == 0, run.output[-3000:]
 
 
-def test_identity_vars_out_of_range_stop_the_build(good_build: DbtRun, tmp_path: Path) -> None:
-    """segment_by other than customer or person, or an identity cap below 2, stop the build in one line."""
+def test_segment_by_other_than_customer_or_person_stops_the_build(good_build: DbtRun, tmp_path: Path) -> None:
     tmp_path.mkdir(parents=True, exist_ok=True)
     shutil.copy(good_build.warehouse, tmp_path / "warehouse.duckdb")
     run = run_dbt(tmp_path, FIXTURES / "good", "run --select int_as_of_date", max_rejected_share=0.5,
                   segment_by="household")
     assert run.returncode != 0
     assert "var segment_by must be customer or person, got 'household'" in run.output
-    run = run_dbt(tmp_path, FIXTURES / "good", "run --select int_as_of_date", max_rejected_share=0.5,
-                  identity_max_ids_per_key=1)
-    assert run.returncode != 0
-    assert "identity_max_ids_per_key (1) must be a whole number of at least 2" in run.output
