@@ -133,11 +133,11 @@ def cdnow_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # pytest-xdist hands whole test files to the workers in collection order (pyproject.toml: --no-loadscope-reorder):
 # the longest files go first, so that the workers finish together instead of one running the Spark build alone at the
 # end. The order is the files' measured time in a full run (--durations=0, summed per file), longest first.
-LONGEST_FILES = ("test_spark.py", "test_database_source.py", "test_raw_input_contract.py", "test_incremental.py",
-                 "test_history.py", "test_exports_as_made.py", "test_orchestration.py", "test_source_state.py",
-                 "test_personal_data.py", "test_predicted_value.py", "test_bad_input.py", "test_lint.py",
-                 "test_boundary_messages.py", "test_raw_nodes.py", "test_publish.py", "test_identity.py",
-                 "test_backtest.py", "test_custom_segments.py", "test_semantic_layer.py")
+LONGEST_FILES = ("test_spark.py", "test_raw_input_contract.py", "test_database_source.py", "test_source_state.py",
+                 "test_incremental.py", "test_history.py", "test_personal_data.py", "test_lint.py",
+                 "test_orchestration.py", "test_publish.py", "test_identity.py", "test_backtest.py", "test_bad_input.py",
+                 "test_exports_as_made.py", "test_boundary_messages.py", "test_predicted_value.py", "test_raw_nodes.py",
+                 "test_custom_segments.py", "test_bi_outputs.py", "test_semantic_layer.py", "test_report.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
