@@ -49,6 +49,11 @@
     {% if not (_is_whole_number(window) and window >= 1) %}
         {% do problems.append('lift_window_days (' ~ window ~ ') must be a whole number of days of at least 1') %}
     {% endif %}
+    {% set next_window = var('next_purchase_window_days') %}
+    {% if not (_is_whole_number(next_window) and next_window >= 1) %}
+        {% do problems.append('next_purchase_window_days (' ~ next_window ~ ') must be a whole number of days of at'
+            ~ ' least 1: the window of p_purchase_next_30d') %}
+    {% endif %}
     {% set salt = var('control_group_salt') %}
     {% if not (salt is string and salt | trim | length > 0) %}
         {% do problems.append(

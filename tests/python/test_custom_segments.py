@@ -234,7 +234,7 @@ def test_vars_out_of_range_stop_the_build_all_listed_at_once(good_build: DbtRun,
                   predicted_tier_high_top_share=0.6, predicted_tier_medium_top_share=0.5,
                   lead_grade_a_min_score=50, lead_grade_b_min_score=80, lead_score_half_life_days=0,
                   identity_max_ids_per_key=1, identity_label_passes=True, control_group_share=False,
-                  lift_window_days=0, control_group_salt=" ")
+                  lift_window_days=0, control_group_salt=" ", next_purchase_window_days="abc")
     assert run.returncode != 0
     expected = [
         "predicted_tier_high_top_share (0.6) and predicted_tier_medium_top_share (0.5) must be shares",
@@ -246,6 +246,7 @@ def test_vars_out_of_range_stop_the_build_all_listed_at_once(good_build: DbtRun,
         "control_group_share (False) must be a share with 0 <= share < 1",
         "lift_window_days (0) must be a whole number of days of at least 1",
         "control_group_salt ( ) must be a non-empty text",
+        "next_purchase_window_days (abc) must be a whole number of days of at least 1",
     ]
     assert f"invalid vars ({len(expected)} problems):" in run.output, run.output[-3000:]
     for message in expected:
@@ -262,7 +263,7 @@ def test_vars_in_range_pass_the_check(good_build: DbtRun, tmp_path: Path) -> Non
                   predicted_tier_high_top_share=0.5, predicted_tier_medium_top_share=0.5,
                   lead_grade_a_min_score=50, lead_grade_b_min_score=50, lead_grade_c_min_score=50,
                   lead_score_half_life_days=0.5, identity_max_ids_per_key=2, identity_label_passes=1,
-                  control_group_share=0, lift_window_days=1, control_group_salt="x")
+                  control_group_share=0, lift_window_days=1, control_group_salt="x", next_purchase_window_days=1)
     assert run.returncode == 0, run.output[-3000:]
 
 
