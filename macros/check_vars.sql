@@ -40,20 +40,20 @@
             ~ ' customer ids resolved') %}
     {% endif %}
     {#- control groups and their lift (docs/care-lift.md) -#}
-    {% set share, window = var('control_group_share'), var('lift_window_days') %}
+    {% set share = var('control_group_share') %}
     {% if not (_is_plain_number(share) and 0 <= share < 1) %}
         {% do problems.append(
             'control_group_share (' ~ share ~ ') must be a share with 0 <= share < 1: the part of each care action\'s'
             ~ ' customers held back to measure its lift (0 holds back nobody)') %}
     {% endif %}
-    {% if not (_is_whole_number(window) and window >= 1) %}
-        {% do problems.append('lift_window_days (' ~ window ~ ') must be a whole number of days of at least 1') %}
-    {% endif %}
-    {% set next_window = var('next_purchase_window_days') %}
-    {% if not (_is_whole_number(next_window) and next_window >= 1) %}
-        {% do problems.append('next_purchase_window_days (' ~ next_window ~ ') must be a whole number of days of at'
-            ~ ' least 1: the window of p_purchase_next_30d') %}
-    {% endif %}
+    {#- the windows in days: care_lift's, and that of p_purchase_next_30d -#}
+    {% for name, purpose in [('lift_window_days', ''),
+                             ('next_purchase_window_days', ': the window of p_purchase_next_30d')] %}
+        {% set days = var(name) %}
+        {% if not (_is_whole_number(days) and days >= 1) %}
+            {% do problems.append(name ~ ' (' ~ days ~ ') must be a whole number of days of at least 1' ~ purpose) %}
+        {% endif %}
+    {% endfor %}
     {% set salt = var('control_group_salt') %}
     {% if not (salt is string and salt | trim | length > 0) %}
         {% do problems.append(
