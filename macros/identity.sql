@@ -12,3 +12,44 @@
     {%- endif -%}
     {{ return(value == 'person') }}
 {%- endmacro %}
+
+{#- The history (customer_segment_history) read at today's people, for the models that follow customers from date to
+    date (segment_transitions, care_lift). segment_by customer: the history as it is. segment_by person: each date's
+    row is keyed by the person's id of that night, which changes when a newer, smaller id joins the person (or two
+    people merge); the row is re-keyed through today's identity map, so the person is followed across the change (no
+    false no_longer_present / not_yet_customer pair). Two rows of one date that are one person today (a merge) become
+    one: the state (segment, care action, control group) of the row with the most net revenue (then the smallest
+    id), the net revenue and completed orders added up. An id no longer in the map (left the raw data) stays as it
+    was. Returns a select statement; history is the relation or CTE name of the history. -#}
+{% macro history_at_current_people(history) -%}
+    {%- if segment_by_person() -%}
+    select
+        * exclude (current_person_id, state_rank, person_net_revenue, person_completed_order_count_sum)
+        replace (
+            current_person_id as customer_id,
+            person_net_revenue as net_revenue,
+            cast(person_completed_order_count_sum as bigint) as completed_order_count
+        )
+    from (
+        select
+            history_rows.*,
+            coalesce(people.person_id, history_rows.customer_id) as current_person_id,
+            row_number() over (
+                partition by history_rows.as_of_date, coalesce(people.person_id, history_rows.customer_id)
+                order by history_rows.net_revenue desc nulls last, history_rows.customer_id
+            ) as state_rank,
+            sum(history_rows.net_revenue) over (
+                partition by history_rows.as_of_date, coalesce(people.person_id, history_rows.customer_id)
+            ) as person_net_revenue,
+            sum(history_rows.completed_order_count) over (
+                partition by history_rows.as_of_date, coalesce(people.person_id, history_rows.customer_id)
+            ) as person_completed_order_count_sum
+        from {{ history }} as history_rows
+        left join {{ ref('int_customers__identity_resolved') }} as people
+            on history_rows.customer_id = people.customer_id
+    ) as keyed
+    where state_rank = 1
+    {%- else -%}
+    select * from {{ history }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,8 +1,18 @@
 """Audience files for the channels, per care action, from the restricted activation list (docs/care-lift.md).
 
 For each care action (its playbook entry, `care_reason`: `segment_at_risk.csv` for segment:at_risk) of
-`restricted.customer_activation` (customers who said yes to marketing, never a control
-group: the list is already filtered so, and this module filters again), two files are written:
+`restricted.customer_activation`, two files are written. Who is in them is decided per person (the customer ids
+linked by a shared phone or email, docs/identity.md), because a shared phone reaches every id that holds it: the
+activation list is already filtered so, and this module checks again against the mart before writing (defence in
+depth: a list edited by hand or built by an older version cannot leak):
+
+- a person with any row in a control group (``is_control_group``) is left out of every file;
+- a person with any row whose ``has_marketing_consent`` is false, or none whose is true, is left out (Decree
+  13/2023: silence is not consent);
+- a phone or email listed in ``restricted.identity_overshared_keys`` (held by more ids than
+  ``identity_max_ids_per_key``: a shop's number, a placeholder) is not the customer's own and is left out.
+
+The files:
 
 - ``meta/<care_reason>.csv``: a Facebook/Meta custom-audience customer list with the columns ``email`` and ``phone``, each
   normalised as Meta specifies before hashing (email trimmed and lower-cased; phone as digits with the country code
@@ -34,6 +44,7 @@ DEFAULT_WAREHOUSE = Path("warehouse/customer_segmentation.duckdb")
 DEFAULT_OUT = Path("restricted/audiences")
 ACTIVATION = "restricted.customer_activation"
 SEGMENTS = "marts.customer_segments"
+OVERSHARED = "restricted.identity_overshared_keys"
 # the phone as Meta and Zalo want it: digits, country code first, no '+'
 PHONE_DIGITS = "regexp_replace(phone, '[^0-9]', '', 'g')"
 
@@ -52,11 +63,34 @@ def file_stem(action: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "_", action.strip().lower()) or "unnamed_action"
 
 
-def audience_rows(connection: duckdb.DuckDBPyConnection) -> str:
-    """The activation list with consent and outside every control group, checked again here."""
-    return (f"select activation.* from {ACTIVATION} as activation"
-            f" inner join {SEGMENTS} as segments on activation.customer_id = segments.customer_id"
-            " where not coalesce(segments.is_control_group, false)")
+def audience_rows() -> str:
+    """The rows of the activation list that may be contacted, checked again against the mart (module docstring):
+    people with consent and outside every control group, overshared phones and emails emptied."""
+    return f"""
+        with people as (
+            select
+                person_id,
+                bool_or(coalesce(is_control_group, false)) as any_control,
+                bool_or(has_marketing_consent = false) as any_consent_no,
+                bool_or(coalesce(has_marketing_consent, false)) as any_consent_yes
+            from {SEGMENTS}
+            group by person_id
+        )
+        select
+            activation.customer_id,
+            activation.care_reason,
+            case when lower(trim(activation.email)) in (
+                select key_value from {OVERSHARED} where key_type = 'email') then null
+                else activation.email end as email,
+            case when activation.phone in (
+                select key_value from {OVERSHARED} where key_type = 'phone') then null
+                else activation.phone end as phone,
+            activation.phone_kind
+        from {ACTIVATION} as activation
+        inner join {SEGMENTS} as segments on activation.customer_id = segments.customer_id
+        inner join people on segments.person_id = people.person_id
+        where not people.any_control and not people.any_consent_no and people.any_consent_yes
+    """
 
 
 def write(warehouse: Path, out: Path, log=print) -> dict[str, dict[str, int]]:
@@ -72,9 +106,10 @@ def write(warehouse: Path, out: Path, log=print) -> dict[str, dict[str, int]]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         tables = {row[0] for row in connection.sql(
             "select table_schema || '.' || table_name from information_schema.tables").fetchall()}
-        if ACTIVATION not in tables or SEGMENTS not in tables:
-            raise AudienceError(f"{warehouse} has no {ACTIVATION} or {SEGMENTS}: run make build first")
-        rows = audience_rows(connection)
+        missing = [table for table in (ACTIVATION, SEGMENTS, OVERSHARED) if table not in tables]
+        if missing:
+            raise AudienceError(f"{warehouse} has no {' or '.join(missing)}: run make build first")
+        rows = audience_rows()
         actions = [row[0] for row in connection.sql(
             f"select distinct care_reason from ({rows}) where care_reason is not null order by 1"
         ).fetchall()]

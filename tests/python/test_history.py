@@ -169,8 +169,13 @@ def test_control_groups_stay_put_across_dates_and_the_lift_is_measured(backfille
         (unstable,) = connection.sql(
             "select count(*) from (select customer_id, care_reason from marts.customer_segment_history"
             " where care_reason is not null group by 1, 2 having count(distinct is_control_group) > 1)").fetchall()[0]
-        rows = connection.sql("select distinct customer_id, care_reason, is_control_group"
-                              " from marts.customer_segment_history where care_reason is not null").fetchall()
+        # the draw is keyed by the person's anchor (the id that bought first; the id itself for a person of one id)
+        rows = connection.sql("select distinct people.person_anchor_id, history.care_reason, history.is_control_group"
+                              " from marts.customer_segment_history as history"
+                              " inner join intermediate.int_customers__person as people using (customer_id)"
+                              " where history.care_reason is not null").fetchall()
+        (linked,) = connection.sql("select count(*) from intermediate.int_customers__person"
+                                   " where person_anchor_id <> customer_id").fetchall()[0]
         lift = connection.sql("select sum(treated_customers + control_customers), sum(control_customers), count(*)"
                               " from marts.care_lift").fetchall()[0]
         (starts,) = connection.sql("""
@@ -183,7 +188,8 @@ def test_control_groups_stay_put_across_dates_and_the_lift_is_measured(backfille
         """).fetchall()[0]
     assert unstable == 0
     salt = "customer-segmentation-control"
-    for customer_id, care_reason, is_control in rows:
-        draw = int(hashlib.md5(f"{salt}:{customer_id}:{care_reason}".encode()).hexdigest()[:8], 16) / 2**32
-        assert is_control == (draw < 0.1), (customer_id, care_reason)
+    assert linked > 0  # the folder links ids, so the anchor is not always the id itself
+    for anchor_id, care_reason, is_control in rows:
+        draw = int(hashlib.md5(f"{salt}:{anchor_id}:{care_reason}".encode()).hexdigest()[:8], 16) / 2**32
+        assert is_control == (draw < 0.1), (anchor_id, care_reason)
     assert lift[2] > 10 and lift[0] == starts and 0 < lift[1] < lift[0]

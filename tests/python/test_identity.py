@@ -101,6 +101,26 @@ def test_hand_made_chains_consent_and_erasure(builds: tuple[DbtRun, DbtRun]) -> 
     assert consent == {"Y1": False, "Z1": True}
     assert by_person.query("select count(*) from marts.customer_segments where customer_id in ('Y2', 'Z2', 'X2')") \
         == [(0,)]
+    # segment_by customer: the activation list decides per person too. Y1 said yes, but the phone it shares with Y2
+    # (who said no) would reach Y2: neither is contacted. Z2 said nothing, Z1 yes: the person said yes.
+    for run in builds:
+        listed = {customer_id for (customer_id,) in run.query(
+            "select customer_id from restricted.customer_activation where customer_id in ('Y1', 'Y2', 'Z1', 'Z2')")}
+        assert not listed & {"Y1", "Y2"}
+    assert {"Z1", "Z2"} <= {customer_id for (customer_id,) in by_customer.query(
+        "select customer_id from restricted.customer_activation")}
+
+
+def test_overshared_phones_reach_no_audience(builds: tuple[DbtRun, DbtRun]) -> None:
+    """A shop phone held by 6 ids is nobody's own: emptied in the activation list of both grains (the row stays)."""
+    for run in builds:
+        rows = run.query("""
+            select count(*), count(activation.phone)
+            from restricted.customer_activation as activation
+            inner join staging.stg_shop__customers as customers using (customer_id)
+            where customers.phone like '+8428399900%'
+        """)
+        assert rows[0][0] > 0 and rows[0][1] == 0
 
 
 def test_person_grain_adds_up_the_ids(builds: tuple[DbtRun, DbtRun]) -> None:
@@ -160,3 +180,61 @@ def test_person_grain_on_spark_stops_in_one_line(tmp_path: Path) -> None:
     run = run_dbt(tmp_path, PROJECT_DIR / "data" / "sample", "parse --target spark", segment_by="person")
     assert run.returncode != 0
     assert "segment_by: person is built and tested on DuckDB only in this version, not on spark" in run.output
+
+
+def test_a_newer_smaller_id_joining_keeps_the_draw_and_the_transitions(tmp_path: Path) -> None:
+    """segment_by person: a new id that sorts before a person's ids joins that person (same phone), so the person's
+    id changes. The control draw is keyed by the person's anchor (the id that bought first), so it does not change;
+    the transitions read the history through today's identity map, so the person is followed across the change
+    instead of leaving (no_longer_present) and arriving (not_yet_customer). Nothing else happens between the two
+    as-of dates (the raw data ends before both), so any such pair would be this bug. Share 0.5: a redrawn group
+    would land on the same side for all twelve people with odds of 1 in 4,096."""
+    from datetime import date
+
+    raw = tmp_path / "raw"
+    generate(raw, 400, seed=5, bad_row_share=0.0, end_date=date(2025, 12, 31))
+    dbt_vars = {"segment_by": "person", "control_group_share": 0.5, "freshness_warn_after_days": 3650,
+                "freshness_error_after_days": 3650}
+    first = run_dbt(tmp_path / "work", raw, as_of_date="2026-01-10", **dbt_vars)
+    assert first.returncode == 0, first.output[-5000:]
+    # twelve people of one id with a phone no one else has get a new id 'B0..' (smaller than every 'C...' id)
+    joined = first.query("""
+        select segments.customer_id
+        from marts.customer_segments as segments
+        inner join staging.stg_shop__customers as customers using (customer_id)
+        where segments.linked_customer_count = 1 and customers.phone is not null
+            and customers.phone in (select phone from staging.stg_shop__customers group by phone having count(*) = 1)
+        order by 1
+        limit 12
+    """)
+    joined_ids = {customer_id: f"B{index:04d}" for index, (customer_id,) in enumerate(joined)}
+    assert len(joined_ids) == 12
+    with (raw / "customers.csv").open(encoding="utf-8", newline="") as file:
+        reader = csv.DictReader(file)
+        header, rows = reader.fieldnames, [row for row in reader if row["customer_id"] in joined_ids]
+    with (raw / "customers.csv").open("a", encoding="utf-8", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=header, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        for row in rows:
+            writer.writerow({**row, "customer_id": joined_ids[row["customer_id"]], "email": "",
+                             "signup_at": "2026-01-12 09:00:00"})
+    second = run_dbt(tmp_path / "work", raw, as_of_date="2026-01-15", **dbt_vars)
+    assert second.returncode == 0, second.output[-5000:]
+    assert dict(second.query("select customer_id, person_id from restricted.customer_identity_map "
+                             "where customer_id like 'C%' and person_id like 'B%'")) \
+        == {old: new for old, new in joined_ids.items()}
+    transitions = second.query("""
+        select from_segment, to_segment, sum(customers)
+        from marts.segment_transitions
+        where period_end = date '2026-01-15'
+        group by 1, 2
+    """)
+    assert transitions and all("not_yet_customer" not in row and "no_longer_present" not in row
+                               for row in transitions), transitions
+    history = {(as_of_date.isoformat(), customer_id): (care_reason, is_control) for as_of_date, customer_id,
+               care_reason, is_control in second.query("select as_of_date, customer_id, care_reason, is_control_group "
+                                                       "from marts.customer_segment_history")}
+    compared = [(history[("2026-01-10", old)], history[("2026-01-15", new)]) for old, new in joined_ids.items()]
+    same_action = [(before[1], after[1]) for before, after in compared if before[0] == after[0]]
+    assert len(same_action) >= 8
+    assert all(before == after for before, after in same_action)
+    assert {before for before, _ in same_action} == {True, False}

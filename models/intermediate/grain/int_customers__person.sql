@@ -1,10 +1,56 @@
--- For each row of the mart (int_customers__grained): the person it belongs to and how many customer ids that person
--- has (docs/identity.md). customer mode: each id's person; person mode: the person itself.
+-- For each row of the mart (int_customers__grained): the person it belongs to, how many customer ids that person
+-- has, and the person's anchor id (docs/identity.md). customer mode: each id's person; person mode: the person
+-- itself. The anchor is the id of the person that bought first (earliest kept order; then the earliest signup; then
+-- the smallest id): unlike person_id (the smallest id), it does not change when a newer id joins the person, so the
+-- control-group draw keyed by it (int_customers__control_group) stays the same night after night.
 with
 
 resolved as (
 
     select * from {{ ref('int_customers__identity_resolved') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders__customer_known') }}
+
+),
+
+first_orders as (
+
+    select
+        customer_id,
+        min(ordered_at) as first_ordered_at
+    from orders
+    group by customer_id
+
+),
+
+ranked as (
+
+    select
+        resolved.customer_id,
+        resolved.person_id,
+        resolved.linked_customer_count,
+        first_value(resolved.customer_id) over (
+            partition by resolved.person_id
+            order by
+                first_orders.first_ordered_at asc nulls last,
+                customers.signup_at asc nulls last,
+                resolved.customer_id asc
+        ) as person_anchor_id
+    from resolved
+    inner join customers
+        on resolved.customer_id = customers.customer_id
+    left join first_orders
+        on resolved.customer_id = first_orders.customer_id
 
 )
 
@@ -14,13 +60,16 @@ resolved as (
 select distinct
     person_id as customer_id,
     person_id,
-    linked_customer_count
-from resolved
+    linked_customer_count,
+    person_anchor_id
+from ranked
 {%- else %}
 
 select
     customer_id,
     person_id,
-    linked_customer_count
-from resolved
+    linked_customer_count,
+    person_anchor_id
+from ranked
 {%- endif %}
+-- noqa: enable=LT02

@@ -9,7 +9,7 @@ with
 
 history as (
 
-    select * from {{ ref('customer_segment_history') }}
+    {{ history_at_current_people(ref('customer_segment_history')) }}
 
 ),
 
