@@ -61,7 +61,8 @@ build: venv-core
 	$(BIN)/python -m segmentation.publish $(if $(VARS),--vars '$(VARS)') $(if $(FULL_REFRESH),--full-refresh) \
 		$(if $(UNIT_TESTS),--unit-tests)
 
-## export: write the BI-facing marts of the built warehouse to exports/current again (Parquet and CSV).
+## export: write the BI-facing marts of the built warehouse to exports/current again (Parquet and CSV), and the
+## restricted audience files to restricted/audiences/current (docs/care-lift.md).
 export: venv-core
 	$(BIN)/python -m segmentation.export_marts
 

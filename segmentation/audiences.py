@@ -26,7 +26,8 @@ The files go into a restricted folder (default ``restricted/audiences/current``,
 in ``exports/``), written into a new folder and switched into place with one rename. Everything is one DuckDB COPY per
 file (set-based; no Python loop over customers).
 
-Usage: ``python -m segmentation.audiences [--warehouse PATH] [--out restricted/audiences]``
+Written by the export step (after ``make build`` publishes, and by ``make export``), or on their own:
+``python -m segmentation.audiences [--warehouse PATH] [--out restricted/audiences]``
 """
 
 from __future__ import annotations
@@ -47,6 +48,14 @@ SEGMENTS = "marts.customer_segments"
 OVERSHARED = "restricted.identity_overshared_keys"
 # the phone as Meta and Zalo want it: digits, country code first, no '+'
 PHONE_DIGITS = "regexp_replace(phone, '[^0-9]', '', 'g')"
+
+
+def default_out(export_out: Path | None = None) -> Path:
+    """Where the audiences go: $AUDIENCES_PATH, else restricted/audiences beside the BI export folder (the export
+    step: `make build` and `make export`), else restricted/audiences."""
+    if os.environ.get("AUDIENCES_PATH"):
+        return Path(os.environ["AUDIENCES_PATH"])
+    return Path(export_out).parent / DEFAULT_OUT if export_out is not None else DEFAULT_OUT
 
 
 class AudienceError(Exception):
@@ -157,7 +166,7 @@ def write(warehouse: Path, out: Path, log=print) -> dict[str, dict[str, int]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", type=Path, default=Path(os.environ.get("DUCKDB_PATH", DEFAULT_WAREHOUSE)))
-    parser.add_argument("--out", type=Path, default=Path(os.environ.get("AUDIENCES_PATH", DEFAULT_OUT)))
+    parser.add_argument("--out", type=Path, default=default_out())
     args = parser.parse_args(argv)
     try:
         write(args.warehouse, args.out)

@@ -29,6 +29,10 @@ names, with the same customer_key columns and no other schema. It is written as 
 renamed over the published one after the exports were switched: a BI tool holding the previous file open read-only
 keeps reading it (POSIX keeps a renamed-over file for the readers that hold it) and never blocks the next build.
 
+Then the **audience files** per care action (segmentation/audiences.py, docs/care-lift.md) are written into
+`restricted/audiences/current` beside the export folder ($AUDIENCES_PATH or --audiences elsewhere, --no-audiences for
+none): restricted contact lists, never inside the BI exports.
+
 BI tools read `exports/current/...` or the BI file: they see the previous export until the new one is complete,
 never a mix.
 The newest `--keep` runs stay on disk (a reader that opened the previous files keeps them); older ones are deleted.
@@ -52,7 +56,7 @@ from pathlib import Path
 
 import duckdb
 
-from segmentation import settings
+from segmentation import audiences, settings
 from segmentation.export_columns import (
     DEVELOPMENT_SALT,
     KEY_HASH,
@@ -467,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"the BI file (default ${BI_FILE_VARIABLE}, else {BI_FILE_NAME} beside the warehouse)")
     bi.add_argument("--no-bi-file", action="store_true", help="write the Parquet and CSV exports only")
     parser.add_argument("--keep", type=int, default=2, help="export runs kept on disk, current included (default 2)")
+    audience = parser.add_mutually_exclusive_group()
+    audience.add_argument("--audiences", type=Path, default=None,
+                          help="audience folder (default $AUDIENCES_PATH, else restricted/audiences beside --out)")
+    audience.add_argument("--no-audiences", action="store_true", help="do not write the audience files")
     parser.add_argument("--formats", default="parquet,csv", help="comma-separated: parquet, csv (default both)")
     args = parser.parse_args(argv)
     formats = tuple(fmt.strip() for fmt in args.formats.split(",") if fmt.strip())
@@ -478,7 +486,10 @@ def main(argv: list[str] | None = None) -> int:
         export(args.warehouse, args.manifest or default_manifest(), args.out, keep=args.keep, formats=formats,
                log=lambda line: print(line, flush=True),
                bi_file=False if args.no_bi_file else (args.bi_file or True))
-    except (ExportError, OSError) as error:
+        if not args.no_audiences:
+            audiences.write(args.warehouse, args.audiences or audiences.default_out(args.out),
+                            log=lambda line: print(line, flush=True))
+    except (ExportError, OSError, audiences.AudienceError, duckdb.Error) as error:
         print(f"export_marts: {error}", file=sys.stderr)
         return 2
     return 0

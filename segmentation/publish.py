@@ -173,7 +173,7 @@ class Build:
         # the audience files per care action: restricted, beside (never inside) the BI exports (docs/care-lift.md)
         from segmentation import audiences
 
-        audiences_out = Path(os.environ.get("AUDIENCES_PATH") or Path(export_out).parent / audiences.DEFAULT_OUT)
+        audiences_out = audiences.default_out(Path(export_out))
         try:
             audiences.write(self.published, audiences_out, log=self.log)
         except audiences.WRITE_ERRORS as error:

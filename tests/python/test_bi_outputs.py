@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -252,6 +253,31 @@ def test_the_command_line_stops_with_one_line(sample_build, tmp_path, args, mess
     assert completed.returncode == 2
     assert completed.stderr.count("\n") == 1 and "Traceback" not in completed.stderr
     assert message.format(tmp=tmp_path) in completed.stderr
+
+
+def test_make_export_writes_the_audiences_beside_the_exports(sample_build, tmp_path):
+    """`make export` (python -m segmentation.export_marts) writes the restricted audience files too, like the publish
+    step of `make build`: into restricted/audiences beside the export folder, never inside it."""
+    env = {key: value for key, value in os.environ.items() if key != "AUDIENCES_PATH"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "segmentation.export_marts", "--out", str(tmp_path / "exports"), "--no-bi-file",
+         "--warehouse", str(sample_build.warehouse), "--manifest", str(manifest_of(sample_build))],
+        cwd=PROJECT_DIR, capture_output=True, text=True, check=False, timeout=300, env=env,
+    )
+    assert completed.returncode == 0, completed.stderr
+    audiences = tmp_path / "restricted" / "audiences" / "current"
+    assert sorted(path.name for path in audiences.iterdir()) == ["meta", "zalo"]
+    assert any((audiences / "meta").glob("*.csv")) and "audiences:" in completed.stdout
+    assert not list((tmp_path / "exports").rglob("meta")) and not list((tmp_path / "exports").rglob("zalo"))
+    # --no-audiences: none written
+    completed = subprocess.run(
+        [sys.executable, "-m", "segmentation.export_marts", "--out", str(tmp_path / "second" / "exports"),
+         "--no-bi-file", "--no-audiences", "--warehouse", str(sample_build.warehouse),
+         "--manifest", str(manifest_of(sample_build))],
+        cwd=PROJECT_DIR, capture_output=True, text=True, check=False, timeout=300, env=env,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert not (tmp_path / "second" / "restricted").exists()
 
 
 def test_docs_site_shows_the_lineage_from_the_raw_files_to_the_mart_and_the_consumers(sample_build):

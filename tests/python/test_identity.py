@@ -159,6 +159,10 @@ def test_phone_forms_and_the_person_key() -> None:
     assert {normalise_phone(text) for text in ("0162 123 4567", "+84 32 123 4567", "84321234567", "01621234567")} \
         == {"+84321234567"}
     assert normalise_phone("0110 123 4567") is None
+    # the 00 international prefix and an extension at the end, as in the staging unit test
+    assert {normalise_phone(text) for text in ("0084 912 345 678", "0912 345 678 ext 12", "0912345678x5")} \
+        == {"+84912345678"}
+    assert normalise_phone("0000000000") is None
     # person_id is exported salted, as person_key (the customer_key of that id)
     assert pseudonymised_name("person_id") == "person_key"
     assert pseudonymised_name("person_name") is None
