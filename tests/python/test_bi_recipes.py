@@ -113,9 +113,26 @@ class Mart:
             self.customers = [dict(zip(names, row)) for row in cursor.fetchall()]
             self.history = connection.execute(
                 "select as_of_date, customer_id, lifecycle_segment from marts.customer_segment_history").fetchall()
-            self.consenting = {row[0]: row[1:] for row in connection.execute(
-                "select customer_id, full_name, phone from staging.stg_shop__customers where has_marketing_consent"
-            ).fetchall()}
+            # who may be contacted, decided per person (docs/care-lift.md#audience-files): no id of the person said
+            # no, one said yes, none is in a control group; a phone shared by more ids than the cap is nobody's
+            self.consenting = {row[0]: row[1:] for row in connection.execute("""
+                with ids as (
+                    select customers.*, map.person_id
+                    from staging.stg_shop__customers as customers
+                    inner join restricted.customer_identity_map as map using (customer_id)
+                ),
+                people as (
+                    select person_id from ids group by person_id
+                    having not bool_or(has_marketing_consent = false) and bool_or(has_marketing_consent)
+                    except
+                    select person_id from marts.customer_segments where is_control_group
+                )
+                select customer_id, full_name,
+                    case when phone not in (select key_value from restricted.identity_overshared_keys
+                                            where key_type = 'phone') then phone end
+                from ids
+                where person_id in (select person_id from people)
+            """).fetchall()}
 
             self.tables = {}  # every mart as exported: customer id columns hashed, the rest as it is
             for (name,) in connection.execute("select table_name from information_schema.tables where table_schema = "

@@ -108,17 +108,32 @@ def test_the_identifier_check_fails_when_one_leaks_in(sample_build: DbtRun, tmp_
 def test_activation_holds_contact_details_of_consenting_customers_only_and_is_never_exported(
     sample_build: DbtRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (activated, consenting) = sample_build.query(
-        "select (select count(*) from restricted.customer_activation),"
-        " (select count(*) from marts.customer_segments where has_marketing_consent and not is_control_group)"
-    )[0]
+    # decided per person (docs/care-lift.md#audience-files): none of the person's ids said no, one said yes, and
+    # none is in a control group
+    (activated, consenting) = sample_build.query("""
+        with people as (
+            select map.person_id
+            from restricted.customer_identity_map as map
+            inner join staging.stg_shop__customers as customers using (customer_id)
+            group by map.person_id
+            having not bool_or(customers.has_marketing_consent = false) and bool_or(customers.has_marketing_consent)
+            except
+            select person_id from marts.customer_segments where is_control_group
+        )
+        select
+            (select count(*) from restricted.customer_activation),
+            (select count(*) from marts.customer_segments where person_id in (select person_id from people))
+    """)[0]
     assert activated == consenting > 0
-    (without_consent,) = sample_build.query(
-        "select count(*) from restricted.customer_activation as activation"
-        " join staging.stg_shop__customers as customers using (customer_id)"
-        " where not coalesce(customers.has_marketing_consent, false)"
-    )[0]
-    assert without_consent == 0
+    (refused,) = sample_build.query("""
+        select count(*)
+        from restricted.customer_activation as activation
+        inner join restricted.customer_identity_map as map using (customer_id)
+        inner join restricted.customer_identity_map as linked on map.person_id = linked.person_id
+        inner join staging.stg_shop__customers as customers on linked.customer_id = customers.customer_id
+        where customers.has_marketing_consent = false
+    """)[0]
+    assert refused == 0
     run_dir = export(sample_build, sample_build.warehouse.parent, tmp_path / "exports", monkeypatch)
     exported = {path.stem for path in (run_dir / "parquet").glob("*.parquet")} | {
         path.name for path in (run_dir / "parquet").iterdir() if path.is_dir()}

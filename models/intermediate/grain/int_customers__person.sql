@@ -1,8 +1,11 @@
+{{ config(materialized="table") }}
 -- For each row of the mart (int_customers__grained): the person it belongs to, how many customer ids that person
 -- has, and the person's anchor id (docs/identity.md). customer mode: each id's person; person mode: the person
 -- itself. The anchor is the id of the person that bought first (earliest kept order; then the earliest signup; then
 -- the smallest id): unlike person_id (the smallest id), it does not change when a newer id joins the person, so the
--- control-group draw keyed by it (int_customers__control_group) stays the same night after night.
+-- control-group draw keyed by it (int_customers__control_group) stays the same night after night. A table in both
+-- modes (not a pass-through view like the other grain models): it reads the orders and ranks the ids once for its two
+-- readers, the mart and the control groups.
 with
 
 resolved as (
