@@ -252,8 +252,8 @@
 
 
 {#- Vietnamese phone numbers (numbering plan in force since 2018), read from the digits of the value (spaces, dots,
-    dashes, brackets and `+` dropped; an extension at the end, `ext 12`, `ext. 12`, `x12` or `#12`, dropped first),
-    with or without the country code 84 (also dialled as `0084`), and with or without the leading zero:
+    dashes, brackets and `+` dropped; an extension at the end, `ext 12`, `ext. 12`, `ext: 12`, `x12`, `#12` or
+    `máy lẻ 12`, dropped first), with or without the country code 84 (also dialled as `0084`, and `0084 (0)`), and with or without the leading zero:
     - a mobile, 0 then 3, 5, 7, 8 or 9 and 8 digits (`0912 345 678`, `+84 912 345 678`, `(+84) 0912345678`), also
       nine digits without the zero that a spreadsheet drops (`912345678`);
     - a landline, 02 then 9 digits: the area code 2x or 2xx and the subscriber number (`(028) 3822 1234`,
@@ -265,16 +265,16 @@
     starts a mobile prefix (`08 3822 1234`, Hồ Chí Minh City before 2017) cannot be told from a mobile and reads as
     one. -#}
 {% macro vn_mobile_pattern() -%}
-    {{ return('(0084|84|0|840)?[35789][0-9]{8}') }}
+    {{ return('(0084|00840|84|0|840)?[35789][0-9]{8}') }}
 {%- endmacro %}
 
 {% macro vn_landline_pattern() -%}
-    {{ return('(0084|84|0|840)?2[0-9]{9}') }}
+    {{ return('(0084|00840|84|0|840)?2[0-9]{9}') }}
 {%- endmacro %}
 
 {#- the 11-digit mobiles of the old plan: 01 and a renumbered prefix (12x, 162-169, 186, 188, 199), then 7 digits -#}
 {% macro vn_old_mobile_pattern() -%}
-    {{ return('(0084|84|0|840)?1(2[0-9]|6[2-9]|8[68]|99)[0-9]{7}') }}
+    {{ return('(0084|00840|84|0|840)?1(2[0-9]|6[2-9]|8[68]|99)[0-9]{7}') }}
 {%- endmacro %}
 
 {#- The 2018-2019 renumbering of mobiles (Ministry of Information and Communications): the old three digits after the
@@ -295,7 +295,7 @@
 {#- the digits of a phone value, an extension at its end left out -#}
 {% macro vn_phone_digits(column) -%}
     {{ regex_replace_all(
-        regex_replace_all(column, '[ ]*(ext[.]?|x|#)[ ]*[0-9]{1,6}[ ]*$', '', case_insensitive=true), '[^0-9]', '') }}
+        regex_replace_all(column, '[ ]*(ext[.:]?|x|#|máy lẻ)[ ]*[0-9]{1,6}[ ]*$', '', case_insensitive=true), '[^0-9]', '') }}
 {%- endmacro %}
 
 {% macro normalize_vn_phone(column) -%}

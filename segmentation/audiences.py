@@ -158,7 +158,7 @@ def write(warehouse: Path, out: Path, log=print) -> dict[str, dict[str, int]]:
     os.replace(writing, current)
     shutil.rmtree(previous, ignore_errors=True)
     total = sum(count["meta"] for count in counts.values())
-    log(f"audiences: {len(counts)} care actions, {total:,} customers with consent outside the control groups, "
+    log(f"audiences: {len(counts)} care actions, {total:,} Meta rows (one per contactable customer id) "
         f"written to {current} (restricted: Meta lists hashed, Zalo lists of mobile numbers)")
     return counts
 

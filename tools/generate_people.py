@@ -89,12 +89,12 @@ def normalise_phone(text: str | None) -> str | None:
     """macros/parsing.sql normalize_vn_phone, in Python: E.164 for a mobile (renumbered when old) or landline."""
     if text is None:
         return None
-    digits = re.sub(r"[^0-9]", "", re.sub(r" *(ext\.?|x|#) *[0-9]{1,6} *$", "", text, flags=re.IGNORECASE))
-    if re.fullmatch(r"(0084|84|0|840)?[35789][0-9]{8}", digits):
+    digits = re.sub(r"[^0-9]", "", re.sub(r" *(ext[.:]?|x|#|máy lẻ) *[0-9]{1,6} *$", "", text, flags=re.IGNORECASE))
+    if re.fullmatch(r"(0084|00840|84|0|840)?[35789][0-9]{8}", digits):
         return "+84" + digits[-9:]
-    if re.fullmatch(r"(0084|84|0|840)?2[0-9]{9}", digits):
+    if re.fullmatch(r"(0084|00840|84|0|840)?2[0-9]{9}", digits):
         return "+84" + digits[-10:]
-    if re.fullmatch(r"(0084|84|0|840)?1(2[0-9]|6[2-9]|8[68]|99)[0-9]{7}", digits):
+    if re.fullmatch(r"(0084|00840|84|0|840)?1(2[0-9]|6[2-9]|8[68]|99)[0-9]{7}", digits):
         return "+84" + NEW_MOBILE_PREFIX[digits[-10:-7]] + digits[-7:]
     return None
 

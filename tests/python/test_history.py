@@ -169,7 +169,7 @@ def test_control_groups_stay_put_across_dates_and_the_lift_is_measured(backfille
         (unstable,) = connection.sql(
             "select count(*) from (select customer_id, care_reason from marts.customer_segment_history"
             " where care_reason is not null group by 1, 2 having count(distinct is_control_group) > 1)").fetchall()[0]
-        # the draw is keyed by the person's anchor (the id that bought first; the id itself for a person of one id)
+        # the draw is keyed by the person's anchor (the id seen first; the id itself for a person of one id)
         rows = connection.sql("select distinct people.person_anchor_id, history.care_reason, history.is_control_group"
                               " from marts.customer_segment_history as history"
                               " inner join intermediate.int_customers__person as people using (customer_id)"

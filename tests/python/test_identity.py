@@ -188,7 +188,7 @@ def test_person_grain_on_spark_stops_in_one_line(tmp_path: Path) -> None:
 
 def test_a_newer_smaller_id_joining_keeps_the_draw_and_the_transitions(tmp_path: Path) -> None:
     """segment_by person: a new id that sorts before a person's ids joins that person (same phone), so the person's
-    id changes. The control draw is keyed by the person's anchor (the id that bought first), so it does not change;
+    id changes. The control draw is keyed by the person's anchor (the id seen first), so it does not change;
     the transitions read the history through today's identity map, so the person is followed across the change
     instead of leaving (no_longer_present) and arriving (not_yet_customer). Nothing else happens between the two
     as-of dates (the raw data ends before both), so any such pair would be this bug. Share 0.5: a redrawn group

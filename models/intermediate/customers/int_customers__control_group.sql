@@ -4,7 +4,7 @@
 -- the control group when a number in [0, 1) drawn from the MD5 of control_group_salt, the person's anchor id and the
 -- care_reason is below the share: the same person and action give the same draw every night, so the group stays
 -- stable while the customer keeps that action; another action draws again. Changing the salt reshuffles every group.
--- The anchor (int_customers__person: the id of the person that bought first) is the customer id itself for a person
+-- The anchor (int_customers__person: the id of the person seen first) is the customer id itself for a person
 -- of one id. Keyed by the person, not the id: the ids of one person given one action are held back together (a
 -- shared phone cannot carry the action to a held-back id), and in segment_by: person the draw does not change when
 -- a newer, smaller id joins the person and becomes its person_id (docs/identity.md).
