@@ -32,21 +32,25 @@
         )
     from (
         select
-            history_rows.*,
-            coalesce(people.person_id, history_rows.customer_id) as current_person_id,
+            rekeyed.*,
             row_number() over (
-                partition by history_rows.as_of_date, coalesce(people.person_id, history_rows.customer_id)
-                order by history_rows.net_revenue desc nulls last, history_rows.customer_id
+                partition by rekeyed.as_of_date, rekeyed.current_person_id
+                order by rekeyed.net_revenue desc nulls last, rekeyed.customer_id
             ) as state_rank,
-            sum(history_rows.net_revenue) over (
-                partition by history_rows.as_of_date, coalesce(people.person_id, history_rows.customer_id)
+            sum(rekeyed.net_revenue) over (
+                partition by rekeyed.as_of_date, rekeyed.current_person_id
             ) as person_net_revenue,
-            sum(history_rows.completed_order_count) over (
-                partition by history_rows.as_of_date, coalesce(people.person_id, history_rows.customer_id)
+            sum(rekeyed.completed_order_count) over (
+                partition by rekeyed.as_of_date, rekeyed.current_person_id
             ) as person_completed_order_count_sum
-        from {{ history }} as history_rows
-        left join {{ ref('int_customers__identity_resolved') }} as people
-            on history_rows.customer_id = people.customer_id
+        from (
+            select
+                history_rows.*,
+                coalesce(people.person_id, history_rows.customer_id) as current_person_id
+            from {{ history }} as history_rows
+            left join {{ ref('int_customers__identity_resolved') }} as people
+                on history_rows.customer_id = people.customer_id
+        ) as rekeyed
     ) as keyed
     where state_rank = 1
     {%- else -%}

@@ -253,7 +253,8 @@
 
 {#- Vietnamese phone numbers (numbering plan in force since 2018), read from the digits of the value (spaces, dots,
     dashes, brackets and `+` dropped; an extension at the end, `ext 12`, `ext. 12`, `ext: 12`, `x12`, `#12` or
-    `máy lẻ 12`, dropped first), with or without the country code 84 (also dialled as `0084`, and `0084 (0)`), and with or without the leading zero:
+    `máy lẻ 12`, dropped first), with or without the country code 84 (also dialled as `0084`, and `0084 (0)`), and
+    with or without the leading zero:
     - a mobile, 0 then 3, 5, 7, 8 or 9 and 8 digits (`0912 345 678`, `+84 912 345 678`, `(+84) 0912345678`), also
       nine digits without the zero that a spreadsheet drops (`912345678`);
     - a landline, 02 then 9 digits: the area code 2x or 2xx and the subscriber number (`(028) 3822 1234`,

@@ -4,7 +4,7 @@
 -- (int_customers__identity_resolved), customer_id = the person's id (its smallest customer id); the attributes come
 -- from the person's id with the latest kept order (tie or no order: the latest signup, then the smallest id), the
 -- signup is the earliest of its ids (the person signed up when the first of them did), and marketing consent is
--- false if any id said no, else true if any said yes, else empty (Decree 13/2023: silence is not consent).
+-- the person's (int_customers__person_consent: false if any id said no, else true if any said yes, else empty).
 with
 
 customers as (
@@ -25,6 +25,12 @@ resolved as (
 orders as (
 
     select * from {{ ref('int_orders__customer_known') }}
+
+),
+
+person_consent as (
+
+    select * from {{ ref('int_customers__person_consent') }}
 
 ),
 
@@ -49,11 +55,7 @@ ranked as (
                 customers.customer_id
         ) as id_rank,
         min(customers.signup_at) over (partition by resolved.person_id) as person_signup_at,
-        min(customers.signup_date) over (partition by resolved.person_id) as person_signup_date,
-        max(case when not customers.has_marketing_consent then 1 else 0 end)
-            over (partition by resolved.person_id) as any_consent_no,
-        max(case when customers.has_marketing_consent then 1 else 0 end)
-            over (partition by resolved.person_id) as any_consent_yes
+        min(customers.signup_date) over (partition by resolved.person_id) as person_signup_date
     from customers
     inner join resolved
         on customers.customer_id = resolved.customer_id
@@ -68,13 +70,12 @@ grained as (
         {{ star_except(ref('stg_shop__customers'),
                        ['customer_id', 'has_marketing_consent', 'signup_at', 'signup_date'], 'ranked') }},
         ranked.person_id as customer_id,
-        case
-            when ranked.any_consent_no = 1 then false
-            when ranked.any_consent_yes = 1 then true
-        end as has_marketing_consent,
+        person_consent.has_marketing_consent,
         ranked.person_signup_at as signup_at,
         ranked.person_signup_date as signup_date
     from ranked
+    inner join person_consent
+        on ranked.person_id = person_consent.person_id
     where ranked.id_rank = 1
 
 )

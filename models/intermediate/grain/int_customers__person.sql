@@ -5,9 +5,8 @@
 -- the as-of date (an id with neither comes last), then the smallest id. Unlike person_id (the smallest id), it does
 -- not change when a newer id joins the person, so the control-group draw keyed by it (int_customers__control_group)
 -- stays the same night after night; and it uses nothing after the as-of date, so a backfilled date draws as that
--- night did. A table in both
--- modes (not a pass-through view like the other grain models): it reads the orders and ranks the ids once for its two
--- readers, the mart and the control groups.
+-- night did. A table in both modes (not a pass-through view like the other grain models): it reads the orders and
+-- ranks the ids once for its two readers, the mart and the control groups.
 with
 
 resolved as (

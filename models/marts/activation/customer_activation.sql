@@ -3,8 +3,8 @@
 -- the `restricted` schema, is not bi_facing and is never exported to the BI folder (docs/personal-data.md).
 -- Who is on it is decided per person (the ids linked by a shared phone or email, docs/identity.md), in both modes of
 -- segment_by, because a shared phone reaches every id that holds it:
---   - consent: the person's marketing consent, no if any of their ids said no, else yes if any said yes; only yes
---     is on the list (no or silence: left out; Decree 13/2023);
+--   - consent: the person's marketing consent (int_customers__person_consent: no if any of their ids said no, else
+--     yes if any said yes); only yes is on the list (no or silence: left out; Decree 13/2023);
 --   - control groups: a person with any id held back from its care action (is_control_group, docs/care-lift.md) is
 --     not contacted for any action, so that the control group stays uncontacted;
 --   - a phone or email held by more ids than identity_max_ids_per_key (restricted.identity_overshared_keys: a shop's
@@ -25,34 +25,15 @@ customers as (
 
 ),
 
-customer_ids as (
+person_consent as (
 
-    select * from {{ ref('stg_shop__customers') }}
-
-),
-
-resolved as (
-
-    select * from {{ ref('int_customers__identity_resolved') }}
+    select * from {{ ref('int_customers__person_consent') }}
 
 ),
 
 overshared_keys as (
 
     select * from {{ ref('identity_overshared_keys') }}
-
-),
-
-person_consent as (
-
-    select
-        resolved.person_id,
-        max(case when not customer_ids.has_marketing_consent then 1 else 0 end) as any_consent_no,
-        max(case when customer_ids.has_marketing_consent then 1 else 0 end) as any_consent_yes
-    from resolved
-    inner join customer_ids
-        on resolved.customer_id = customer_ids.customer_id
-    group by resolved.person_id
 
 ),
 
@@ -108,8 +89,7 @@ activation as (
     left join overshared_emails
         on lower(trim(customers.email)) = overshared_emails.key_value
     where
-        person_consent.any_consent_no = 0
-        and person_consent.any_consent_yes = 1
+        person_consent.has_marketing_consent
         and held_back_people.person_id is null
 
 )
